@@ -88,3 +88,41 @@ class Document:
         if not confidences:
             return None
         return sum(confidences) / len(confidences)
+
+
+@dataclass(frozen=True, slots=True)
+class Change:
+    """One correction the normaliser made or proposed.
+
+    ``page``, ``line`` and ``column`` (1-based) locate ``original`` in the
+    text the stage read; every stage keeps the line structure, so lines match
+    the extracted text line for line.
+    """
+
+    stage: str
+    line: int
+    column: int
+    original: str
+    replacement: str
+    confidence: float
+    """How sure the stage is, 0–1; below the threshold a change is proposed, not applied."""
+    applied: bool = True
+    alternatives: tuple[tuple[str, float], ...] = ()
+    """Other readings weighed, with their probabilities (best first)."""
+    page: int = 1
+
+
+@dataclass(frozen=True, slots=True)
+class Normalized:
+    """The normalised text and every change made (or proposed) on the way."""
+
+    text: str
+    changes: tuple[Change, ...] = ()
+
+    @property
+    def applied(self) -> tuple[Change, ...]:
+        return tuple(c for c in self.changes if c.applied)
+
+    @property
+    def proposed(self) -> tuple[Change, ...]:
+        return tuple(c for c in self.changes if not c.applied)

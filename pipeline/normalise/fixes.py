@@ -1,0 +1,161 @@
+"""One function per fix that needs no lexicon, each ``str -> str``.
+
+Every fix keeps the text's line structure (same number of lines, in the same
+order), so a change can be located by line in the extracted text and the
+audit trail can be derived by comparing lines. The docstring examples are real
+damage from archived minutes.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+import ftfy
+
+from pipeline.normalise.chardata import (
+    BULLET_MARKS,
+    DOS_AS_CP1252,
+    OCR_BULLETS,
+    SWEDISH_MOJIBAKE,
+)
+
+_FTFY = ftfy.TextFixerConfig(
+    uncurl_quotes=False,  # typographic quotes are the author's, keep them
+    fix_line_breaks=False,  # extraction already did; and lines must stay aligned
+    fix_latin_ligatures=False,
+    fix_character_width=False,
+    normalization="NFC",
+    explain=False,
+)
+_MOJIBAKE = re.compile("|".join(map(re.escape, SWEDISH_MOJIBAKE)))
+# "”" is also the Swedish quotation mark, so it counts only between letters;
+# the others are never quotes next to a letter in Swedish text.
+_DOS_OTHERS = "".join(ch for ch in DOS_AS_CP1252 if ch != "”")
+_DOS_IN_WORD = re.compile(
+    rf"(?<=[^\W\d_])”(?=[^\W\d_])|(?<=[^\W\d_])[{_DOS_OTHERS}]|[{_DOS_OTHERS}](?=[^\W\d_])"
+)
+
+
+def fix_encoding(text: str) -> str:
+    """Repair mojibake: UTF-8 read as cp1252 or latin-1, once or twice over.
+
+    >>> fix_encoding("socialfÃ¶rvaltningen")
+    'socialförvaltningen'
+    >>> fix_encoding("fÃƒÂ¶rvaltning")
+    'förvaltning'
+    >>> fix_encoding("Ã¥rsmötet")  # a lone sequence in otherwise good text
+    'årsmötet'
+    >>> fix_encoding("Pia Ã…hlÃ©n")
+    'Pia Åhlén'
+    >>> fix_encoding("Vi sÃ¥g ”filmen” – bra")
+    'Vi såg ”filmen” – bra'
+    >>> fix_encoding("Klart – ”bra” möte")  # clean text is left exactly as it is
+    'Klart – ”bra” möte'
+    """
+    if text.isascii():
+        return text
+    fixed = ftfy.fix_text(text, _FTFY)
+    return _MOJIBAKE.sub(lambda m: SWEDISH_MOJIBAKE[m.group()], fixed)
+
+
+def fix_dos_letters(text: str) -> str:
+    """Repair DOS (cp437/cp850) letters that were read as cp1252.
+
+    Only inside words, and only when a text holds at least two such words:
+    typographic quotes next to letters are otherwise left alone.
+
+    >>> fix_dos_letters("Vi ses f”r att g† igenom „renden.")
+    'Vi ses för att gå igenom ärenden.'
+    >>> fix_dos_letters("Han sa ”hej”.")
+    'Han sa ”hej”.'
+    """
+    if len(_DOS_IN_WORD.findall(text)) < 2:
+        return text
+    return _DOS_IN_WORD.sub(lambda m: DOS_AS_CP1252[m.group()], text)
+
+
+def normalize_unicode(text: str) -> str:
+    """Compose characters (NFC): a decomposed ``a`` + ring becomes ``å``.
+
+    >>> normalize_unicode("pa\\u030a") == "på"
+    True
+    """
+    return unicodedata.normalize("NFC", text)
+
+
+_BULLET_LINE = re.compile(
+    r"^(?P<indent>[ \t]*)(?P<mark>[" + "".join(OCR_BULLETS) + r"•◦▪·])[ \t]+(?=\S)"
+)
+
+
+def fix_bullets(text: str) -> str:
+    """Turn OCR'd list bullets at the start of a line into ``•`` (level 1) and ``◦`` (level 2).
+
+    A lone ``e`` or ``o`` opening a line is not a Swedish word, so it is a
+    bullet Tesseract misread; a line starting with ``o`` inside a list of ``e``
+    lines is the list's second level.
+
+    >>> print(fix_bullets("e Hur kan vi samverka?\\no Vad gör vi bra?\\n e  Mer fokus"))
+    • Hur kan vi samverka?
+    ◦ Vad gör vi bra?
+     • Mer fokus
+    >>> fix_bullets("o och e är bokstäver")  # not a list: 'och' follows, no other bullet
+    'o och e är bokstäver'
+    """
+    lines = text.split("\n")
+    marks = [_BULLET_LINE.match(line) for line in lines]
+    if not any(m and m.group("mark") not in "o" for m in marks) and not _has_list(lines, marks):
+        return text
+    out = []
+    for line, match in zip(lines, marks, strict=True):
+        if match is None:
+            out.append(line)
+            continue
+        mark = match.group("mark")
+        level = OCR_BULLETS.get(mark)
+        if level is None:  # already a real bullet
+            out.append(line)
+            continue
+        rest = line[match.end() :]
+        out.append(f"{match.group('indent')}{BULLET_MARKS[level]} {rest}")
+    return "\n".join(out)
+
+
+def _has_list(lines: list[str], marks: list[re.Match[str] | None]) -> bool:
+    # Two or more consecutive-ish lines opened by the same lone letter: a list.
+    return sum(1 for m in marks if m) >= 2
+
+
+_LIST_ITEM = re.compile(r"^\s*(?:[•◦▪·*-]|\d+[.)]|§)\s")
+
+
+def reflow(text: str) -> str:
+    """Join the lines of each paragraph into one; list items and short lines stay apart.
+
+    Not a repair stage (it changes the line structure): for reading, and for
+    ``minutes normalize --reflow``.
+
+    >>> print(reflow("Vi har träffats varannan vecka i två år, men behovet har ändrats i takt med\\natt nya projekt har bildats.\\n\\n• Ett\\n• Två"))
+    Vi har träffats varannan vecka i två år, men behovet har ändrats i takt med att nya projekt har bildats.
+    <BLANKLINE>
+    • Ett
+    • Två
+    """  # noqa: E501
+    out: list[str] = []
+    for page in text.split("\f"):
+        lines: list[str] = []
+        for line in page.split("\n"):
+            previous = lines[-1] if lines else ""
+            joinable = (
+                previous.strip()
+                and line.strip()
+                and len(previous) >= 60  # the previous line was wrapped, not a short line
+                and not _LIST_ITEM.match(line)
+            )
+            if joinable:
+                lines[-1] = f"{previous.rstrip()} {line.strip()}"
+            else:
+                lines.append(line)
+        out.append("\n".join(lines))
+    return "\f".join(out)
