@@ -8,17 +8,20 @@ STAMPS := $(VENV)/.stamps
 RAW    ?= data/raw
 OUT    ?= data/clean
 
-.PHONY: setup run test lint corpus clean help
+.PHONY: setup run test lint corpus lexicon eval eval-quick notebook clean help
 
 help:
 	@echo "make run    - set up if needed, process $(RAW) into $(OUT)"
 	@echo "make test   - set up if needed, run the tests"
 	@echo "make lint   - ruff and mypy"
+	@echo "make eval   - score text restoration against ground truth (fails below the targets)"
+	@echo "make notebook - run the analysts' notebook on $(OUT)"
+	@echo "make lexicon  - rebuild the lexicon and context caches (after editing lexicons/)"
 	@echo "make corpus - regenerate the sample corpus in $(RAW) from data/fixtures"
 	@echo "make setup  - install system packages and the virtualenv"
 	@echo "make clean  - remove outputs and the virtualenv"
 
-setup: $(STAMPS)/system $(STAMPS)/venv
+setup: $(STAMPS)/system $(STAMPS)/venv $(STAMPS)/lexicon
 
 $(STAMPS)/system: scripts/install-system-deps.sh
 	bash scripts/install-system-deps.sh
@@ -30,6 +33,17 @@ $(STAMPS)/venv: pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	@mkdir -p $(STAMPS) && touch $@
 
+# The lexicon and context caches live in ~/.cache/minutes (MINUTES_CACHE);
+# building them once here keeps the first run and the tests fast.
+$(STAMPS)/lexicon: $(STAMPS)/venv $(wildcard lexicons/*.tsv lexicons/user/*.txt)
+	$(BIN)/python -W ignore::RuntimeWarning -m pipeline.normalise.lexicon build
+	$(BIN)/python -W ignore::RuntimeWarning -m pipeline.normalise.context build
+	@touch $@
+
+lexicon: $(STAMPS)/venv
+	$(BIN)/python -W ignore::RuntimeWarning -m pipeline.normalise.lexicon build
+	$(BIN)/python -W ignore::RuntimeWarning -m pipeline.normalise.context build
+
 run: setup
 	$(BIN)/minutes run --raw $(RAW) --out $(OUT)
 
@@ -37,12 +51,23 @@ test: setup
 	$(BIN)/python -m pytest
 
 lint: setup
-	$(BIN)/ruff check pipeline tests scripts
-	$(BIN)/ruff format --check pipeline tests scripts
+	$(BIN)/ruff check pipeline tests scripts benchmarks
+	$(BIN)/ruff format --check pipeline tests scripts benchmarks
 	$(BIN)/mypy
+
+eval: setup
+	$(BIN)/python -m benchmarks.run_eval --check
+
+eval-quick: setup
+	$(BIN)/python -m benchmarks.run_eval --quick --check
+
+notebook: setup
+	PATH="$(abspath $(BIN)):$$PATH" MINUTES_CLEAN="$(abspath $(OUT))" MPLBACKEND=Agg \
+		$(BIN)/jupyter-execute --timeout=600 notebooks/analysis.ipynb
 
 corpus: setup
 	$(BIN)/python scripts/make_corpus.py --fixtures data/fixtures --raw $(RAW)
 
 clean:
-	rm -rf $(VENV) $(OUT)/text $(OUT)/*.csv .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(OUT)/text $(OUT)/*.csv $(OUT)/*.parquet $(OUT)/datapackage.json \
+		benchmarks/results/cache benchmarks/results/eval.json .pytest_cache .mypy_cache .ruff_cache

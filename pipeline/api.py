@@ -10,12 +10,20 @@ Typical use::
 
 from __future__ import annotations
 
-from pipeline.batch import RunOptions, RunResult, run
+from pipeline.batch import CORRECTION_FIELDS, RunOptions, RunResult, run
 from pipeline.extract import OcrOptions, extract
-from pipeline.records import Document, OcrWord, Page, PageKind, SourceKind
+from pipeline.extract.text import decode
+from pipeline.normalise import Normalizer, normalize
+from pipeline.normalise.fixes import reflow
+from pipeline.records import Change, Document, Normalized, OcrWord, Page, PageKind, SourceKind
+from pipeline.segment import segment, segmented_to_json, segmented_to_text
 
 __all__ = [
+    "CORRECTION_FIELDS",
+    "Change",
     "Document",
+    "Normalized",
+    "Normalizer",
     "OcrOptions",
     "OcrWord",
     "Page",
@@ -23,6 +31,12 @@ __all__ = [
     "RunOptions",
     "RunResult",
     "SourceKind",
+    "decode",
     "extract",
+    "normalize",
+    "reflow",
     "run",
+    "segment",
+    "segmented_to_json",
+    "segmented_to_text",
 ]

@@ -2,18 +2,23 @@
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 from collections.abc import Callable, Iterator
-from concurrent.futures import as_completed
-from dataclasses import dataclass, field
+from concurrent.futures import Executor, as_completed
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from pipeline import _concurrent
 from pipeline.exceptions import MinutesError, describe
 from pipeline.export import write_atomic, write_csv
 from pipeline.extract import OcrOptions, extract
-from pipeline.records import Document
+from pipeline.normalise import Normalizer, default_normalizer
+from pipeline.records import Change, Document, PageKind
+from pipeline.segment import segment
+from pipeline.segment.model import Segmented
+from pipeline.tables import build_tables, write_tables
 
 DOCUMENT_FIELDS = (
     "source",
@@ -28,11 +33,32 @@ DOCUMENT_FIELDS = (
 )
 
 
+CORRECTION_FIELDS = (
+    "source",
+    "page",
+    "line",
+    "column",
+    "original",
+    "replacement",
+    "stage",
+    "confidence",
+    "applied",
+    "alternatives",
+)
+
+MAX_EVIDENCE = 200
+"""Clean documents of a batch that teach the normaliser the archive's words and phrasing."""
+
+
 @dataclass(frozen=True, slots=True)
 class RunOptions:
     """Everything that decides what a run produces."""
 
     ocr: OcrOptions = field(default_factory=OcrOptions)
+    threshold: float | None = None
+    """Confidence below which a correction is only proposed (``None``: the normaliser's)."""
+    protect: tuple[str, ...] = ()
+    """Words never to change, besides the user lexicon's."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,6 +70,8 @@ class Outcome:
     document: Document | None
     text: str | None
     error: str | None = None
+    changes: tuple[Change, ...] = ()
+    segmented: Segmented | None = None
 
     @property
     def ok(self) -> bool:
@@ -84,12 +112,55 @@ def discover(raw: Path) -> list[Path]:
 
 
 def process(path: Path, relative: str, options: RunOptions) -> Outcome:
-    """Run one source through the stages; input problems become a failed outcome."""
+    """Extract one source; input problems become a failed outcome."""
     try:
         document = extract(path, options.ocr)
     except MinutesError as error:
         return Outcome(source=relative, document=None, text=None, error=describe(error, path))
     return Outcome(source=relative, document=document, text=document.text, error=None)
+
+
+def clean(outcome: Outcome, options: RunOptions, evidence: tuple[str, ...] = ()) -> Outcome:
+    """Normalise and segment an extracted document."""
+    if outcome.document is None:
+        return outcome
+    normalizer = _normalizer(evidence)
+    normalized = normalizer(
+        outcome.document.text, protect=options.protect, threshold=options.threshold
+    )
+    return replace(
+        outcome,
+        text=normalized.text,
+        changes=normalized.changes,
+        segmented=segment(normalized.text, source=outcome.source),
+    )
+
+
+_LEARNED: dict[int, Normalizer] = {}
+
+
+def _normalizer(evidence: tuple[str, ...]) -> Normalizer:
+    """The process's normaliser, taught the batch's clean documents once per batch."""
+    if not evidence:
+        return default_normalizer()
+    key = hash(evidence)
+    if key not in _LEARNED:
+        _LEARNED.clear()
+        taught = Normalizer.load()
+        taught.learn(evidence)
+        _LEARNED[key] = taught
+    return _LEARNED[key]
+
+
+def is_clean(document: Document) -> bool:
+    """Born-digital text (no OCR) that kept its diacritics: evidence for the others."""
+    if any(page.kind is PageKind.OCR for page in document.pages):
+        return False
+    text = document.text
+    letters = sum(ch.isalpha() for ch in text)
+    swedish = sum(ch in "åäöÅÄÖ" for ch in text)
+    # Swedish prose has ~3 % å/ä/ö among its letters; mojibake has "Ã" instead.
+    return letters > 200 and swedish / letters > 0.015 and "Ã" not in text
 
 
 def text_path(out: Path, relative: str) -> Path:
@@ -113,33 +184,79 @@ def run(
     options = options or RunOptions()
     report = report or _stderr
     sources = discover(raw)
-    outcomes: list[Outcome] = []
-    for outcome in _run_all(sources, raw, options, jobs):
-        if outcome.ok and outcome.text is not None:
-            write_atomic(text_path(out, outcome.source), outcome.text)
-        else:
-            report(f"minutes: {outcome.error}")
-        outcomes.append(outcome)
+    with _concurrent.executor(jobs) as pool:
+        extracted = sorted(_extract_all(pool, sources, raw, options), key=lambda o: o.source)
+        evidence = tuple(
+            o.document.text for o in extracted if o.document is not None and is_clean(o.document)
+        )[:MAX_EVIDENCE]
+        outcomes = []
+        for outcome in _clean_all(pool, extracted, options, evidence):
+            if outcome.ok and outcome.text is not None:
+                write_atomic(text_path(out, outcome.source), outcome.text)
+            else:
+                report(f"minutes: {outcome.error}")
+            outcomes.append(outcome)
     outcomes.sort(key=lambda o: o.source)
     write_csv(out / "documents.csv", DOCUMENT_FIELDS, (o.row() for o in outcomes))
+    write_csv(
+        out / "corrections.csv",
+        CORRECTION_FIELDS,
+        (row for o in outcomes for row in correction_rows(o)),
+    )
+    segmented = [(o.source, o.segmented) for o in outcomes if o.segmented is not None]
+    write_tables(out, build_tables(segmented))
     return RunResult(outcomes=tuple(outcomes))
 
 
-def _run_all(
-    sources: list[Path], raw: Path, options: RunOptions, jobs: int | None
-) -> Iterator[Outcome]:
-    with _concurrent.executor(jobs) as pool:
-        futures = {
-            pool.submit(process, path, path.relative_to(raw).as_posix(), options): path
-            for path in sources
+def correction_rows(outcome: Outcome) -> Iterator[dict[str, object]]:
+    """The audit trail of one document, one row per change made or proposed."""
+    for change in outcome.changes:
+        yield {
+            "source": outcome.source,
+            "page": change.page,
+            "line": change.line,
+            "column": change.column,
+            "original": change.original,
+            "replacement": change.replacement,
+            "stage": change.stage,
+            "confidence": f"{change.confidence:.3f}",
+            "applied": "true" if change.applied else "false",
+            "alternatives": json.dumps(
+                [[text, score] for text, score in change.alternatives], ensure_ascii=False
+            ),
         }
-        for future in as_completed(futures):
-            path = futures[future]
-            try:
-                yield future.result()
-            except Exception as error:  # a bug must not cost the rest of the batch
-                relative = path.relative_to(raw).as_posix()
-                yield Outcome(relative, None, None, describe(error, path))
+
+
+def _extract_all(
+    pool: Executor, sources: list[Path], raw: Path, options: RunOptions
+) -> Iterator[Outcome]:
+    futures = {
+        pool.submit(process, path, path.relative_to(raw).as_posix(), options): path
+        for path in sources
+    }
+    for future in as_completed(futures):
+        path = futures[future]
+        try:
+            yield future.result()
+        except Exception as error:  # a bug must not cost the rest of the batch
+            yield Outcome(path.relative_to(raw).as_posix(), None, None, describe(error, path))
+
+
+def _clean_all(
+    pool: Executor, extracted: list[Outcome], options: RunOptions, evidence: tuple[str, ...]
+) -> Iterator[Outcome]:
+    futures = {pool.submit(clean, o, options, evidence): o for o in extracted if o.ok}
+    yield from (o for o in extracted if not o.ok)
+    for future in as_completed(futures):
+        outcome = futures[future]
+        try:
+            yield future.result()
+        except Exception as error:
+            yield replace(
+                outcome,
+                text=None,
+                error=describe(error, outcome.document.source if outcome.document else None),
+            )
 
 
 def _stderr(line: str) -> None:

@@ -1,10 +1,15 @@
 #!/usr/bin/env bash
 # Install the Debian packages the pipeline runs: Tesseract with its Swedish
-# model, Poppler's pdftoppm, the Swedish Hunspell dictionary and a font for
-# rendering the sample corpus. Does nothing when all are present.
+# model, Poppler's pdftoppm, the Swedish Hunspell dictionary (the lexicon),
+# Swedish running text the context model is counted from (LibreOffice and
+# GNOME help, the book "Copyright finns inte"), and a font for rendering the
+# sample corpus. Does nothing when all are present.
 set -euo pipefail
 
-packages=(tesseract-ocr tesseract-ocr-swe tesseract-ocr-eng poppler-utils hunspell-sv fonts-dejavu-core)
+packages=(
+    tesseract-ocr tesseract-ocr-swe tesseract-ocr-eng poppler-utils fonts-dejavu-core
+    hunspell-sv libreoffice-help-sv cfi-sv gnome-user-docs
+)
 
 missing=()
 for pkg in "${packages[@]}"; do

@@ -24,6 +24,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+import ftfy.bad_codecs  # noqa: F401  (registers the sloppy-windows-1252 codec)
 import pyphen
 from PIL import Image, ImageChops, ImageDraw, ImageFilter, ImageFont
 from reportlab.pdfbase import pdfmetrics
@@ -85,8 +86,10 @@ def wrap(line: str, width: float, measure: Callable[[str], float]) -> list[str]:
         if measure(candidate) <= width:
             current = candidate
             continue
-        # Try to fit the first part of a hyphenated word on this line.
-        for head, tail in _HYPHENATOR.iterate(word):
+        # Try to fit the first part of a hyphenated word on this line (word
+        # processors do not hyphenate addresses or numbers).
+        breakable = not re.search(r"@|://|www\.|\d", word)
+        for head, tail in _HYPHENATOR.iterate(word) if breakable else ():
             if len(head) >= 3 and len(tail) >= 3 and measure(f"{current} {head}-") <= width:
                 lines.append(f"{current} {head}-")
                 current = indent + tail
@@ -255,8 +258,12 @@ def strip_diacritics(text: str) -> str:
 
 
 def mojibake(text: str) -> str:
-    """UTF-8 bytes read back as cp1252: ``förvaltning`` → ``fÃ¶rvaltning``."""
-    return text.encode("utf-8").decode("cp1252", errors="replace")
+    """UTF-8 bytes read back as cp1252: ``förvaltning`` → ``fÃ¶rvaltning``.
+
+    As browsers and Windows programs do, the five bytes cp1252 leaves undefined
+    are read as the Latin-1 control characters (ftfy's "sloppy" cp1252).
+    """
+    return text.encode("utf-8").decode("sloppy-windows-1252")
 
 
 # --- the corpus ------------------------------------------------------------------

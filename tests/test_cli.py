@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import json
 import shutil
 import subprocess
 import sys
@@ -41,6 +42,15 @@ def test_extract_of_a_bad_file_is_one_line_on_stderr(tmp_path: Path) -> None:
     result = _minutes("extract", str(empty))
     assert result.returncode == 3
     assert result.stderr == f"minutes: error: {empty}: file is empty\n"
+
+
+def test_segment_prints_json(sample: dict[str, CorpusEntry]) -> None:
+    result = _minutes("segment", str(sample["cp1252-text"].raw), "--json")
+    assert result.returncode == 0, result.stderr
+    meeting = json.loads(result.stdout)["meetings"][0]
+    assert meeting["date"] == "2018-03-12"
+    assert meeting["date_source"] == "inferred-weekday"
+    assert any(a["role"] == "note-taker" for a in meeting["attendees"])
 
 
 def test_usage_error_exits_2() -> None:
@@ -83,6 +93,17 @@ def test_run_processes_the_corpus_and_reports_bad_files(
         rows["m02_textlayer.pdf"]["kind"] == "pdf" and rows["m02_textlayer.pdf"]["ocr_pages"] == "0"
     )
     assert (out / "text" / "-ledande streck.txt.txt").exists()
+
+    # The normalised text, its audit trail and the tables are written beside it.
+    mojibake_text = (out / "text" / "m05_mojibake.txt.txt").read_text(encoding="utf-8")
+    assert "förvaltning" in mojibake_text and "Ã" not in mojibake_text
+    with (out / "corrections.csv").open(encoding="utf-8", newline="") as handle:
+        corrections = list(csv.DictReader(handle))
+    assert {"encoding", "words", "bullets"} <= {row["stage"] for row in corrections}
+    assert all(row["source"] in rows for row in corrections)
+    for table in ("meetings", "attendees", "affiliations", "organisations", "agenda_items"):
+        assert (out / f"{table}.csv").exists(), table
+    assert (out / "datapackage.json").exists()
 
     errors = [line for line in capsys.readouterr().err.splitlines() if line.startswith("minutes: ")]
     assert sum(1 for line in errors if any(name in line for name in failed)) == 3

@@ -10,7 +10,7 @@ from pathlib import Path
 from conftest import FIXTURES, RAW, ROOT, CorpusEntry
 
 sys.path.insert(0, str(ROOT / "scripts"))
-import make_corpus  # noqa: E402
+import make_corpus
 
 
 def test_corpus_covers_every_input_form(sample: dict[str, CorpusEntry]) -> None:
