@@ -125,8 +125,12 @@ def clean(outcome: Outcome, options: RunOptions, evidence: tuple[str, ...] = ())
     if outcome.document is None:
         return outcome
     normalizer = _normalizer(evidence)
+    document = outcome.document
     normalized = normalizer(
-        outcome.document.text, protect=options.protect, threshold=options.threshold
+        document.text,
+        protect=options.protect,
+        threshold=options.threshold,
+        ocr=document.ocr_pages > 0,
     )
     return replace(
         outcome,

@@ -5,7 +5,8 @@ change is located by page, line and column in the extracted text:
 
 1. ``encoding`` — mojibake repaired (ftfy plus the Swedish cases it misses),
    DOS letters read as cp1252 repaired, Unicode composed (NFC).
-2. ``bullets`` — OCR'd list bullets (``e``/``o`` at line start) made ``•``/``◦``.
+2. ``bullets`` — OCR'd list bullets (``e``/``o`` at line start) made ``•``/``◦``;
+   ``specks`` — in OCR'd text, lone marks of dust between words (``|``, ``~``) dropped.
 3. ``hyphenation`` — a word broken at a line end joined where the joined word
    is a word (``upp-``/``rustningen``); real hyphens kept (``AMF-loppet``).
 4. ``words`` — OCR glyph confusions, lost diacritics and merged words, decided
@@ -33,6 +34,7 @@ from pipeline.normalise.context import ContextModel, load_context
 from pipeline.normalise.lexicon import Lexicon, load
 from pipeline.normalise.words import (
     Confusions,
+    Memo,
     Settings,
     WordFixer,
     estimate_glyph_rate,
@@ -92,6 +94,7 @@ class Normalizer:
     context: ContextModel | None = None
     settings: Settings = field(default_factory=Settings)
     learned: dict[str, tuple[tuple[str, float], ...]] = field(default_factory=dict)
+    _memos: dict[tuple[float, bool, float], Memo] = field(default_factory=dict, repr=False)
 
     @classmethod
     def load(
@@ -113,6 +116,7 @@ class Normalizer:
         if self.context is not None:
             for text in texts:
                 self.context.learn(text)
+        self._memos.clear()  # what was computed before the lesson may change
         for key, forms in learn_words(texts, self.lexicon).items():
             merged = dict(self.learned.get(key, ()))
             for form, freq in forms:
@@ -120,9 +124,18 @@ class Normalizer:
             self.learned[key] = tuple(sorted(merged.items(), key=lambda x: -x[1]))
 
     def __call__(
-        self, text: str, *, protect: Iterable[str] = (), threshold: float | None = None
+        self,
+        text: str,
+        *,
+        protect: Iterable[str] = (),
+        threshold: float | None = None,
+        ocr: bool | None = None,
     ) -> Normalized:
-        """Normalise one document (pages separated by form feeds)."""
+        """Normalise one document (pages separated by form feeds).
+
+        ``ocr`` says whether the text came from OCR (stray specks are then
+        removed); ``None`` judges it from the text's glyph damage.
+        """
         settings = (
             self.settings if threshold is None else replace(self.settings, threshold=threshold)
         )
@@ -130,7 +143,16 @@ class Normalizer:
         bulleted, bullet_changes = _per_page(
             encoded, lambda page: _diffed("bullets", page, fixes.fix_bullets(page))
         )
+        p_glyph = estimate_glyph_rate(bulleted, self.confusions, self.lexicon)
+        if ocr or (ocr is None and p_glyph >= settings.glyph_damage_min):
+            bulleted, speck_changes = _per_page(
+                bulleted, lambda page: _diffed("specks", page, fixes.remove_specks(page))
+            )
+            bullet_changes += speck_changes
         protected = frozenset(protect) | self.lexicon.protected
+        p_strip = estimate_strip_rate(bulleted, self.lexicon)
+        damaged = p_glyph >= settings.glyph_damage_min
+        memo = self._memos.setdefault((p_strip, damaged, settings.threshold), Memo())
         fixer = WordFixer(
             lexicon=self.lexicon,
             confusions=self.confusions,
@@ -139,8 +161,9 @@ class Normalizer:
             protected=protected,
             names=attendee_names(bulleted),
             learned=self.learned,
-            p_strip=estimate_strip_rate(bulleted, self.lexicon),
-            p_glyph=estimate_glyph_rate(bulleted, self.confusions, self.lexicon),
+            p_strip=p_strip,
+            p_glyph=p_glyph,
+            memo=memo,
         )
         joined, hyphen_changes = fixer.join_hyphenation(bulleted)
         fixed, word_changes = _per_page(joined, fixer.fix_text)
@@ -184,6 +207,7 @@ def normalize(
     *,
     protect: Sequence[str] = (),
     threshold: float | None = None,
+    ocr: bool | None = None,
     normalizer: Normalizer | None = None,
 ) -> Normalized:
     """Normalise ``text``; return the new text and every change made or proposed.
@@ -191,4 +215,4 @@ def normalize(
     ``protect`` lists words never to change besides the user lexicon's;
     changes whose confidence is below ``threshold`` are proposed, not applied.
     """
-    return (normalizer or default_normalizer())(text, protect=protect, threshold=threshold)
+    return (normalizer or default_normalizer())(text, protect=protect, threshold=threshold, ocr=ocr)

@@ -42,5 +42,15 @@ DOS_AS_CP1252: dict[str, str] = {
 
 # List bullets as Tesseract reads them at the start of a line: "•" comes out
 # as "e", "«" or "*", the hollow "◦" as "o". Level 1 and 2 of a list.
-OCR_BULLETS: dict[str, int] = {"e": 1, "«": 1, "*": 1, "©": 1, "°": 2, "o": 2}
+OCR_BULLETS: dict[str, int] = {
+    "e": 1,
+    "«": 1,
+    "»": 1,
+    "»«": 1,
+    "*": 1,
+    "©": 1,
+    "¢": 1,
+    "°": 2,
+    "o": 2,
+}
 BULLET_MARKS: dict[int, str] = {1: "•", 2: "◦"}

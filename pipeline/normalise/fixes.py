@@ -75,6 +75,23 @@ def fix_dos_letters(text: str) -> str:
     return _DOS_IN_WORD.sub(lambda m: DOS_AS_CP1252[m.group()], text)
 
 
+_SPECK = re.compile(r"(?:(?<=\s)|^)[|~_¦^`'‘’.,:;¢«»]{1,2}(?:[ \t]|$)", re.MULTILINE)
+
+
+def remove_specks(text: str) -> str:
+    """Drop the lone marks Tesseract makes of dust and stains between words.
+
+    A bar, tilde, underscore, quote or full stop standing alone between spaces
+    is never Swedish punctuation. Dashes are kept: they may be real.
+
+    >>> remove_specks("Vi ses | i morgon . Kl 13 ~")
+    'Vi ses i morgon Kl 13 '
+    >>> remove_specks("Samverkan - workshop")
+    'Samverkan - workshop'
+    """
+    return _SPECK.sub("", text)
+
+
 def normalize_unicode(text: str) -> str:
     """Compose characters (NFC): a decomposed ``a`` + ring becomes ``å``.
 
@@ -84,9 +101,8 @@ def normalize_unicode(text: str) -> str:
     return unicodedata.normalize("NFC", text)
 
 
-_BULLET_LINE = re.compile(
-    r"^(?P<indent>[ \t]*)(?P<mark>[" + "".join(OCR_BULLETS) + r"•◦▪·])[ \t]+(?=\S)"
-)
+_MARKS = "|".join(re.escape(m) for m in sorted([*OCR_BULLETS, "•", "◦", "▪", "·"], key=len)[::-1])
+_BULLET_LINE = re.compile(rf"^(?P<indent>[ \t]*)(?P<mark>{_MARKS})[ \t]+(?=\S)")
 
 
 def fix_bullets(text: str) -> str:
@@ -105,7 +121,7 @@ def fix_bullets(text: str) -> str:
     """
     lines = text.split("\n")
     marks = [_BULLET_LINE.match(line) for line in lines]
-    if not any(m and m.group("mark") not in "o" for m in marks) and not _has_list(lines, marks):
+    if not any(m and m.group("mark") != "o" for m in marks) and not _has_list(lines, marks):
         return text
     out = []
     for line, match in zip(lines, marks, strict=True):

@@ -27,7 +27,7 @@ import math
 import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from functools import cached_property
+from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import Protocol
 
@@ -98,6 +98,10 @@ class Settings:
     merge_head_freq: float = 1e-4
     """A merged word's first part must be at least this frequent (vi, det, på …)."""
     compound: float = math.log(0.1)
+    function_word: float = 1e-3
+    """Words this frequent (en, och, på) are glued-on neighbours, not compound heads …"""
+    function_head: float = math.log(1e-3)
+    """… so a compound reading headed by one costs this much more."""
     """Chance that a word is a compound the lexicon does not hold whole, times its last
     part's frequency, is the prior of such a compound."""
     fuzzy: float = math.log(1e-3)
@@ -126,6 +130,23 @@ class _Candidate:
 
 
 @dataclass
+class Memo:
+    """What the word stage learned about words it has seen, reusable across documents.
+
+    Candidates depend on the document only through its damage rates, so
+    documents whose rates fall in the same band share one memo.
+    """
+
+    candidates: dict[str, list[_Candidate] | None] = field(default_factory=dict)
+    ranked: dict[tuple[str, bool, bool], list[_Candidate]] = field(default_factory=dict)
+    contextual: dict[str, bool] = field(default_factory=dict)
+
+
+STRIP_LEVELS = (1e-5, 0.01, 0.03, 0.1, 0.25, 0.5, 0.75, 0.9, 0.98)
+"""The bands a document's estimated diacritic loss is rounded to."""
+
+
+@dataclass
 class WordFixer:
     """Corrects the words of one document; build one per document."""
 
@@ -144,9 +165,15 @@ class WordFixer:
     p_glyph: float = 0.0
     """Share of the document's words with OCR glyph damage (see :func:`estimate_glyph_rate`)."""
 
+    memo: Memo | None = None
+    """Caches shared by documents with the same damage rates (see :class:`Memo`)."""
+
     def __post_init__(self) -> None:
         self._log_strip = math.log(self.p_strip)
-        self._cache: dict[str, list[_Candidate] | None] = {}
+        memo = self.memo or Memo()
+        self._cache = memo.candidates
+        self._ranked = memo.ranked
+        self._context_memo = memo.contextual
 
     # --- the document -----------------------------------------------------
 
@@ -168,17 +195,47 @@ class WordFixer:
         return "\n".join(new_lines), changes
 
     def _contextual(self, word: str) -> bool:
-        return self.context is not None and self.context.ambiguous(fold(word))
+        """Whether the reading of ``word`` may depend on its neighbours (``ar``, ``&r``)."""
+        if self.context is None:
+            return False
+        known = self._context_memo.get(word)
+        if known is None:
+            known = self.context.ambiguous(fold(word)) or any(
+                self.context.ambiguous(fold(c.text)) for c in self._candidates(word) or ()
+            )
+            self._context_memo[word] = known
+        return known
 
     def _fix_token(self, flat: list[_Token], index: int, changes: list[Change]) -> None:
         token = flat[index]
+        core = token.core
+        if self._cache.get(core, False) is None:
+            return  # the fast path: nothing else this word could be
         left = _neighbour(flat, index, -1)
-        left2 = _neighbour(flat, index, -2) if left is not None else None
-        right = _neighbour(flat, index, +1)
         sentence_start = left is None or token.after_boundary
+        # Only words the context model weighs need more of their neighbours.
+        if self._contextual(core) or "-" in core or "/" in core:
+            left2 = _neighbour(flat, index, -2) if left is not None else None
+            right = _neighbour(flat, index, +1)
+        else:
+            left2 = right = None
+        if "-" not in core and "/" not in core:
+            new = self._fix_piece(
+                core,
+                token.line,
+                token.column,
+                changes,
+                left=left,
+                right=right,
+                left2=left2,
+                sentence_start=sentence_start,
+            )
+            if new != core:
+                flat[index] = token.replace(new)
+            return
         # Hyphenated and slashed forms are corrected part by part: e-tjänsten,
         # sms-påminnelse, volontärcenter/kontaktcenter.
-        pieces = _PIECES.split(token.core)
+        pieces = _PIECES.split(core)
         column = token.column
         fixed: list[str] = []
         for number, piece in enumerate(pieces):
@@ -214,11 +271,20 @@ class WordFixer:
         left2: str | None,
         sentence_start: bool,
     ) -> str:
+        if self._cache.get(piece, False) is None:
+            return piece  # the fast path: nothing else this word could be
         if _classify(piece) != "word":
             return piece
-        ranked = self.rank(
-            piece, left=left, right=right, left2=left2, sentence_start=sentence_start
-        )
+        # Only words the context model weighs depend on their neighbours.
+        if self._contextual(piece):
+            ranked = self.rank(
+                piece, left=left, right=right, left2=left2, sentence_start=sentence_start
+            )
+        else:
+            key = (piece, sentence_start, piece in self.names or piece in self.protected)
+            if key not in self._ranked:
+                self._ranked[key] = self.rank(piece, sentence_start=sentence_start)
+            ranked = self._ranked[key]
         if not ranked or ranked[0].text == piece:
             return piece
         total = sum(math.exp(c.score - ranked[0].score) for c in ranked)
@@ -342,8 +408,20 @@ class WordFixer:
         return tuple(sorted(merged, key=lambda x: -x[1]))
 
     def _garbled(self, word: str) -> bool:
-        """Holds a glyph no clean Swedish word has there (``fér``, ``l6sning``, ``&r``)."""
-        return bool(set(word[:-1]) & self.confusions.glyphs)
+        """Holds a glyph no clean Swedish word has there (``fér``, ``l6sning``, ``&r``).
+
+        A capital I opening an otherwise lower-case unknown word is a misread l
+        (``Iamna``, ``Idngre``) far more often than a name.
+        """
+        if set(word[:-1]) & self.confusions.glyphs:
+            return True
+        return (
+            len(word) > 2
+            and word[0] == "I"
+            and word[1:].islower()
+            and not self.lexicon.is_word(word)
+            and bool(self._candidates("l" + word[1:]))
+        )
 
     def _candidates(self, written: str) -> list[_Candidate] | None:
         """Channel candidates (text, channel log-probability) for a word as written; cached."""
@@ -383,10 +461,12 @@ class WordFixer:
             if len(found) <= 1:
                 return None  # nothing else it could be: the fast path
             return list(found.values())
+        direct = bool(found)
         for text, score in self._split_merged(lower):
             add(text, score)
-        for text, score, prior in self._compound(expansions):
-            add(text, score, prior)
+        if not direct:  # a listed word beats any compound reading
+            for text, score, prior in self._compound(expansions):
+                add(text, score, prior)
         if not found:
             for text, score in self._fuzzy(lower):
                 add(text, score)
@@ -427,12 +507,20 @@ class WordFixer:
             ]
             if not heads:
                 continue
-            tails = self._variants(fold(tail))
-            if not tails:
-                continue
-            hv, tv = heads[0][0], tails[0][0]
-            cost = self.settings.merge + self._restore_cost(head, hv) + self._restore_cost(tail, tv)
-            yield f"{hv} {tv}", cost  # the scorer adds both words' frequencies
+            tail_readings = [(tail, 0.0)] if self.lexicon.is_word(tail) else self._expand(tail)[:16]
+            for reading, glyph_cost in tail_readings:
+                tails = self._variants(fold(reading.lower()))
+                if not tails:
+                    continue
+                hv, tv = heads[0][0], tails[0][0]
+                cost = (
+                    self.settings.merge
+                    + glyph_cost
+                    + self._restore_cost(head, hv)
+                    + self._restore_cost(reading.lower(), tv)
+                )
+                yield f"{hv} {tv}", cost  # the scorer adds both words' frequencies
+                break
 
     def _compound(
         self, expansions: Sequence[tuple[str, float]]
@@ -445,7 +533,7 @@ class WordFixer:
         for written, cost in expansions[:8]:
             if len(written) < 6 or not written.isalpha():
                 continue
-            parts = self.lexicon.split_compound(fold(written))
+            parts = self.lexicon.split_compound(fold(written)) or self._loose_split(fold(written))
             if not parts:
                 continue
             restored = []
@@ -473,7 +561,32 @@ class WordFixer:
             if fold(text) != fold(written):
                 continue
             prior = self.settings.compound + math.log(max(last_freq, 1e-9))
+            if self.lexicon.freq(restored[0]) >= self.settings.function_word:
+                # "eninsamling" is "en insamling", not a compound headed by "en".
+                prior += self.settings.function_head
             yield text, cost + self._restore_cost(written, text), prior
+
+    def _loose_split(self, folded: str) -> tuple[str, ...]:
+        """Two known words glued together, when Hunspell's compounding flags allow none.
+
+        Swedish compounds far more freely than the dictionary's flags say
+        (``kamrat`` + ``föreningen``); a linking ``s`` stays with the first part.
+        """
+        best: tuple[float, tuple[str, ...]] | None = None
+        for cut in range(3, len(folded) - 2):
+            head, tail = folded[:cut], folded[cut:]
+            heads = self._variants(head) or (
+                self._variants(head[:-1]) if head.endswith("s") and len(head) > 3 else ()
+            )
+            tails = self._variants(tail)
+            if not heads or not tails or len(tail) < 4:
+                continue
+            if not self.lexicon.is_compound_end(tails[0][0]):
+                continue
+            score = math.log(heads[0][1]) + math.log(tails[0][1])
+            if best is None or score > best[0]:
+                best = (score, (head, tail))
+        return best[1] if best is not None else ()
 
     def _fuzzy(self, lower: str) -> Iterator[tuple[str, float]]:
         """One edit away from a frequent word (``allmadnna`` → ``allmänna``)."""
@@ -570,18 +683,27 @@ def estimate_strip_rate(text: str, lexicon: Lexicon) -> float:
     become known by restoring diacritics count as lost.
     """
     kept = lost = 0
-    for match in _WORD.finditer(text):
-        word = match.group().lower()
-        if any(ch in "åäö" for ch in word):
-            if lexicon.is_word(word):
-                kept += 1
-        elif not lexicon.is_word(word):
-            variants = lexicon.variants(fold(word))
-            if variants and any(ch in "åäö" for ch in variants[0][0]):
-                lost += 1
+    for word in _WORD.findall(text.lower()):
+        evidence = _strip_evidence(lexicon, word)
+        kept += evidence > 0
+        lost += evidence < 0
     if kept >= 20 and lost <= 0.02 * (kept + lost):
-        return 1e-5  # evidently intact: leave its real words alone
-    return min(0.98, max(1e-5, (lost + 0.5) / (kept + lost + 1.0)))
+        return STRIP_LEVELS[0]  # evidently intact: leave its real words alone
+    rate = (lost + 0.5) / (kept + lost + 1.0)
+    # A band, not the raw estimate: the estimate is rough, and documents in one
+    # band share what was computed for their words.
+    return min(STRIP_LEVELS, key=lambda level: abs(math.log(level) - math.log(rate)))
+
+
+@lru_cache(maxsize=1 << 18)
+def _strip_evidence(lexicon: Lexicon, word: str) -> int:
+    """+1: a right word with å/ä/ö; -1: a non-word that is one with them; 0: neither."""
+    if any(ch in "åäö" for ch in word):
+        return 1 if lexicon.is_word(word) else 0
+    if lexicon.is_word(word):
+        return 0
+    variants = lexicon.variants(fold(word))
+    return -1 if variants and any(ch in "åäö" for ch in variants[0][0]) else 0
 
 
 LEARNED_FREQ = 1e-5
@@ -616,12 +738,13 @@ def learn_words(texts: Iterable[str], lexicon: Lexicon) -> dict[str, tuple[tuple
 def estimate_glyph_rate(text: str, confusions: Confusions, lexicon: Lexicon) -> float:
     """Share of word-like tokens holding OCR glyphs inside them (``fér``, ``l6sning``)."""
     words = garbled = 0
-    for match in re.finditer(r"\S+", text):
-        token = match.group().strip(".,;:!?()\"”'»«")
-        if sum(ch.isalpha() for ch in token) < 2:
+    glyphs = confusions.glyphs
+    for raw in text.split():
+        token = raw.strip(".,;:!?()\"”'»«")
+        if len(token) < 2 or sum(ch.isalpha() for ch in token) < 2:
             continue
         words += 1
-        if set(token[:-1]) & confusions.glyphs and not token.isupper():
+        if not glyphs.isdisjoint(token[:-1]) and not token.isupper():
             garbled += not lexicon.is_word(token)
     return garbled / words if words else 0.0
 
@@ -687,36 +810,44 @@ def _classify(core: str) -> str:
     return "word"
 
 
+@lru_cache(maxsize=1 << 18)
+def _analyse(raw: str) -> tuple[str, str, str, str, bool]:
+    """(prefix, core, suffix, kind, ends a sentence) of a whitespace token; memoised,
+    as most tokens of a text are repeats."""
+    if _PROTECTED.search(raw):
+        return raw, "", "", "protected", raw.endswith((".", "!", "?"))
+    split = _SPLIT.match(raw)
+    if split is None or not split.group("core"):
+        ends = raw in {"•", "◦", "-", "–", "—"} or raw[:1].isdigit()
+        return raw, "", "", "other", ends or raw.endswith((".", "!", "?", ":"))
+    suffix = split.group("suffix")
+    core = split.group("core")
+    return split.group("prefix"), core, suffix, _classify(core), suffix.endswith(_ENDS)
+
+
+_ENDS = (".", "!", "?", ":")
+
+
 def _tokens(lines: list[str]) -> Iterator[_Token]:
     boundary = True
     for number, line in enumerate(lines):
         if not line.strip():
             boundary = True
-        for match in re.finditer(r"\S+", line):
-            raw = match.group()
-            if _PROTECTED.search(raw):
-                yield _Token(number, match.start(), raw, "", "", "protected", boundary)
-                boundary = raw.endswith((".", "!", "?"))
-                continue
-            split = _SPLIT.match(raw)
-            if split is None or not split.group("core"):
-                yield _Token(number, match.start(), raw, "", "", "other", boundary)
-                if raw in {"•", "◦", "-", "–", "—"} or raw[:1].isdigit():
-                    boundary = True
-                else:
-                    boundary = raw.endswith((".", "!", "?", ":"))
-                continue
-            core = split.group("core")
+        for match in _NON_SPACE.finditer(line):
+            prefix, core, suffix, kind, ends = _analyse(match.group())
             yield _Token(
                 number,
-                match.start() + len(split.group("prefix")),
-                split.group("prefix"),
+                match.start() + len(prefix) * bool(core),
+                prefix,
                 core,
-                split.group("suffix"),
-                _classify(core),
+                suffix,
+                kind,
                 boundary,
             )
-            boundary = split.group("suffix").endswith((".", "!", "?", ":"))
+            boundary = ends
+
+
+_NON_SPACE = re.compile(r"\S+")
 
 
 def _by_line(tokens: list[_Token], count: int) -> list[list[_Token]]:
