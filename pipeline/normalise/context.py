@@ -53,6 +53,9 @@ _CACHE_PREFIX = "context-"
 _CACHE_SUFFIX = ".marshal"
 
 DEFAULT_SOURCES: tuple[Path, ...] = (
+    # Our own minutes-register text, rich in the rarer readings (bor, sa, far,
+    # våra) that software help and books hardly use; CC0.
+    Path(__file__).resolve().parents[2] / "lexicons" / "context" / "minutes-register.txt",
     Path("/usr/share/libreoffice/help/sv/text"),  # libreoffice-help-sv, MPL-2.0
     Path("/usr/share/doc/cfi-sv/cfi.html"),  # cfi-sv, public domain
     Path("/usr/share/help/sv/gnome-help"),  # gnome-user-docs, CC-BY-SA-3.0
@@ -151,6 +154,8 @@ def text_blocks(text: str) -> Iterator[str]:
     block: list[str] = []
     for line in text.splitlines():
         line = line.strip()
+        if line.startswith("# "):
+            continue  # a comment, as in our own training text's header
         if not line:
             if block:
                 yield " ".join(block)
