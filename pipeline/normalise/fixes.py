@@ -76,20 +76,33 @@ def fix_dos_letters(text: str) -> str:
 
 
 _SPECK = re.compile(r"(?:(?<=\s)|^)[|~_¦^`'‘’.,:;¢«»]{1,2}(?:[ \t]|$)", re.MULTILINE)
+# A dash alone at the end of a line, or a line of nothing but marks, is dust
+# too; a dash opening a line may be a list item, so it stays.
+_TRAILING_DASH = re.compile(r"(?<=\S)[ \t]+[-–—]$", re.MULTILINE)
+_MARKS_ONLY = re.compile(r"^[ \t]*[-–—|~_¦^`'‘’.,:;¢«»]+[ \t]*$", re.MULTILINE)
+# Underscores and the opening single quote are not Swedish punctuation: stuck
+# to a word in OCR output they are specks (addresses are left alone).
+_STUCK = re.compile(r"(?<![\w@/.:])[_‘]+(?=[^\W\d_])|(?<=[^\W\d_])_+(?![\w@/.])")
 
 
 def remove_specks(text: str) -> str:
-    """Drop the lone marks Tesseract makes of dust and stains between words.
+    """Drop the marks Tesseract makes of dust and stains between and on words.
 
     A bar, tilde, underscore, quote or full stop standing alone between spaces
-    is never Swedish punctuation. Dashes are kept: they may be real.
+    is never Swedish punctuation, nor is an underscore stuck to a word. A dash
+    opening a line is kept: it may be a list item.
 
     >>> remove_specks("Vi ses | i morgon . Kl 13 ~")
     'Vi ses i morgon Kl 13 '
     >>> remove_specks("Samverkan - workshop")
     'Samverkan - workshop'
+    >>> remove_specks("‘Välkommen till _Arbetsmarknad och görs_ kan -\\n-\\n- Punkt")
+    'Välkommen till Arbetsmarknad och görs kan\\n\\n- Punkt'
     """
-    return _SPECK.sub("", text)
+    text = _SPECK.sub("", text)
+    text = _TRAILING_DASH.sub("", text)
+    text = _MARKS_ONLY.sub("", text)
+    return _STUCK.sub("", text)
 
 
 def normalize_unicode(text: str) -> str:

@@ -91,7 +91,7 @@ class Settings:
     """Minimum confidence for a change to be applied; weaker ones are proposed."""
     unknown: float = math.log(1e-8)
     """Score of keeping a word the lexicon does not know."""
-    unknown_name: float = math.log(1e-7)
+    unknown_name: float = math.log(3e-8)
     """… when it is capitalised inside a sentence: most likely a name."""
     merge: float = math.log(1e-2)
     """Cost of a lost space between two words."""
@@ -363,8 +363,19 @@ class WordFixer:
             scored[lower] = max(scored.get(lower, -math.inf), self._lm(lower, left, right, left2))
         else:
             scored[lower] = max(scored.get(lower, -math.inf), keep)
+        # Without the Swedish model Tesseract reads a dotted first letter as a
+        # capital (Okat for ökat): inside a sentence such a capital is not kept.
+        misread_capital = not sentence_start and word[:1] in "AO" and word[1:].islower()
         ranked = sorted(
-            (_Candidate(_match_case(text, word), score) for text, score in scored.items()),
+            (
+                _Candidate(
+                    text
+                    if misread_capital and text[:1] in "åäö" and fold(text) == fold(lower)
+                    else _match_case(text, word),
+                    score,
+                )
+                for text, score in scored.items()
+            ),
             key=lambda c: (-c.score, c.text),
         )
         if ranked and ranked[0].text.lower() == lower:
@@ -785,6 +796,7 @@ _PROTECTED = re.compile(
     r"@|://|^www\.|\.(se|nu|com|org|net|eu|io|info|dk|no|fi)\b|^[\d\W]+$", re.IGNORECASE
 )
 _OCR_DIGITS = set("0461")
+_OCR_CAPITALS = frozenset("AOI")
 
 
 def _classify(core: str) -> str:
@@ -805,8 +817,9 @@ def _classify(core: str) -> str:
         return "protected"
     if core.isupper() and len(core) > 1:
         return "protected"  # acronym: RSMH, IFS
-    if any(ch.isupper() for ch in core[1:]) and not core.isupper():
-        return "protected"  # SeaU, CurioCity, BankID
+    inner = {ch for ch in core[1:] if ch.isupper()}
+    if inner and not core.isupper() and not inner <= _OCR_CAPITALS:
+        return "protected"  # SeaU, CurioCity, BankID (but gAller, tjAnst: misread ä)
     return "word"
 
 
