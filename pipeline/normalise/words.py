@@ -89,6 +89,8 @@ class Settings:
 
     threshold: float = 0.5
     """Minimum confidence for a change to be applied; weaker ones are proposed."""
+    real_word_threshold: float = 0.8
+    """… and for replacing a word that is itself a word (``har`` → ``här``)."""
     unknown: float = math.log(1e-8)
     """Score of keeping a word the lexicon does not know."""
     unknown_name: float = math.log(3e-8)
@@ -290,7 +292,11 @@ class WordFixer:
         total = sum(math.exp(c.score - ranked[0].score) for c in ranked)
         confidence = 1.0 / total
         best = ranked[0].text
-        applied = confidence >= self.settings.threshold
+        # Replacing one real word by another (har -> här) needs more certainty
+        # than repairing a non-word: a wrong guess there damages right text.
+        real_word = self.lexicon.is_word(piece) or self.lexicon.is_word(piece.lower())
+        needed = max(self.settings.threshold, self.settings.real_word_threshold * real_word)
+        applied = confidence >= needed
         alternatives = tuple(
             (c.text, round(math.exp(c.score - ranked[0].score) / total, 4)) for c in ranked[1:4]
         )
