@@ -35,7 +35,7 @@ $(STAMPS)/venv: pyproject.toml
 
 # The lexicon and context caches live in ~/.cache/minutes (MINUTES_CACHE);
 # building them once here keeps the first run and the tests fast.
-$(STAMPS)/lexicon: $(STAMPS)/venv $(wildcard lexicons/*.tsv lexicons/user/*.txt)
+$(STAMPS)/lexicon: $(STAMPS)/venv $(wildcard lexicons/*.tsv lexicons/user/*.txt lexicons/context/*.txt)
 	$(BIN)/python -W ignore::RuntimeWarning -m pipeline.normalise.lexicon build
 	$(BIN)/python -W ignore::RuntimeWarning -m pipeline.normalise.context build
 	@touch $@

@@ -55,7 +55,7 @@ _CACHE_SUFFIX = ".marshal"
 DEFAULT_SOURCES: tuple[Path, ...] = (
     # Our own minutes-register text, rich in the rarer readings (bor, sa, far,
     # våra) that software help and books hardly use; CC0.
-    Path(__file__).resolve().parents[2] / "lexicons" / "context" / "minutes-register.txt",
+    Path(__file__).resolve().parents[2] / "lexicons" / "context",
     Path("/usr/share/libreoffice/help/sv/text"),  # libreoffice-help-sv, MPL-2.0
     Path("/usr/share/doc/cfi-sv/cfi.html"),  # cfi-sv, public domain
     Path("/usr/share/help/sv/gnome-help"),  # gnome-user-docs, CC-BY-SA-3.0
