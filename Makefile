@@ -8,13 +8,14 @@ STAMPS := $(VENV)/.stamps
 RAW    ?= data/raw
 OUT    ?= data/clean
 
-.PHONY: setup run test lint corpus lexicon eval eval-quick notebook clean help
+.PHONY: setup run test lint corpus lexicon eval eval-quick bench bench-quick notebook clean help
 
 help:
 	@echo "make run    - set up if needed, process $(RAW) into $(OUT)"
 	@echo "make test   - set up if needed, run the tests"
 	@echo "make lint   - ruff and mypy"
 	@echo "make eval   - score text restoration against ground truth (fails below the targets)"
+	@echo "make bench  - measure speed and memory (benchmarks/results/bench.json)"
 	@echo "make notebook - run the analysts' notebook on $(OUT)"
 	@echo "make lexicon  - rebuild the lexicon and context caches (after editing lexicons/)"
 	@echo "make corpus - regenerate the sample corpus in $(RAW) from data/fixtures"
@@ -61,6 +62,18 @@ eval: setup
 eval-quick: setup
 	$(BIN)/python -m benchmarks.run_eval --quick --check
 
+# OCRmyPDF is only the comparison in `make bench`; from version 17 it rasterises
+# with pypdfium2, so it needs no Ghostscript.
+$(STAMPS)/ocrmypdf: $(STAMPS)/venv
+	$(BIN)/python -m pip install --quiet 'ocrmypdf>=17'
+	@touch $@
+
+bench: setup $(STAMPS)/ocrmypdf
+	$(BIN)/python -m benchmarks.run_bench
+
+bench-quick: setup $(STAMPS)/ocrmypdf
+	$(BIN)/python -m benchmarks.run_bench --quick
+
 notebook: setup
 	PATH="$(abspath $(BIN)):$$PATH" MINUTES_CLEAN="$(abspath $(OUT))" MPLBACKEND=Agg \
 		$(BIN)/jupyter-execute --timeout=600 notebooks/analysis.ipynb
@@ -69,5 +82,5 @@ corpus: setup
 	$(BIN)/python scripts/make_corpus.py --fixtures data/fixtures --raw $(RAW)
 
 clean:
-	rm -rf $(VENV) $(OUT)/text $(OUT)/*.csv $(OUT)/*.parquet $(OUT)/datapackage.json \
-		benchmarks/results/cache benchmarks/results/eval.json .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(OUT)/text $(OUT)/review $(OUT)/*.csv $(OUT)/*.parquet $(OUT)/datapackage.json \
+		benchmarks/results/cache benchmarks/results/eval.json benchmarks/results/bench.json .pytest_cache .mypy_cache .ruff_cache

@@ -253,9 +253,9 @@ def tesseract(
     # The renderer's own source is part of the key: a change in layout or
     # damage makes new pages, so cached OCR of the old ones must not be reused.
     renderer = hashlib.sha256(Path(_make_corpus().__file__ or "").read_bytes()).hexdigest()
-    key = hashlib.sha256(
-        f"{version()}\0{renderer}\0{style}\0{seed}\0{text}".encode()
-    ).hexdigest()[:24]
+    key = hashlib.sha256(f"{version()}\0{renderer}\0{style}\0{seed}\0{text}".encode()).hexdigest()[
+        :24
+    ]
     folder = cache / key
     layout_file = folder / "layout.txt"
 

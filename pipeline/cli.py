@@ -12,7 +12,8 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from pipeline import __version__, api
+from pipeline import __version__, api, teach
+from pipeline.batch import Work, progress_for
 from pipeline.exceptions import ExitCode, MinutesError, describe
 from pipeline.export import write_csv
 
@@ -107,19 +108,105 @@ def _cmd_segment(args: argparse.Namespace) -> int:
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
-    if not args.raw.is_dir():
-        print(f"minutes: error: {args.raw}: not a folder", file=sys.stderr)
-        return ExitCode.USAGE
     options = api.RunOptions(ocr=_ocr_options(args), threshold=args.threshold)
-    result = api.run(args.raw, args.out, options, jobs=args.jobs)
+    progress = progress_for(sys.stderr, quiet=args.quiet)
+    result = api.run(
+        args.raw, args.out, options, jobs=args.jobs, force=args.force, progress=progress
+    )
     ok = len(result.outcomes) - len(result.failed)
     if not args.quiet:
+        reused = result.count(Work.UNCHANGED)
+        renormalised = result.count(Work.RENORMALISED)
         print(
-            f"minutes: {ok} of {len(result.outcomes)} documents processed, "
+            f"minutes: {ok} of {len(result.outcomes)} documents processed "
+            f"({reused} unchanged, {renormalised} normalised again), "
             f"{len(result.failed)} failed; outputs in {args.out}",
             file=sys.stderr,
         )
     return ExitCode.SOME_FAILED if result.failed else ExitCode.OK
+
+
+def _jobs(value: str) -> int:
+    try:
+        jobs = int(value)
+    except ValueError:
+        jobs = 0
+    if jobs < 1:
+        raise argparse.ArgumentTypeError(
+            f"expected a number of processes (1 or more), got {value!r}"
+        )
+    return jobs
+
+
+def _told(verb: str, entries: Sequence[str], added: Sequence[str], path: Path) -> None:
+    words = [word for entry in entries for word in teach.entry_words(entry)]
+    listed = sorted(set(words) - set(added))
+    line = f"minutes: {path}: {verb} {', '.join(added)}" if added else f"minutes: {path}: no change"
+    line += f" (already listed: {', '.join(listed)})" if listed else ""
+    print(line)
+
+
+def _cmd_lexicon_add(args: argparse.Namespace) -> int:
+    added = teach.accept(args.words, args.lexicons)
+    _told("accepted", args.words, added, teach.list_path(args.lexicons, "accept"))
+    return ExitCode.OK
+
+
+def _cmd_lexicon_protect(args: argparse.Namespace) -> int:
+    added = teach.protect(args.names, args.lexicons)
+    _told("protected", args.names, added, teach.list_path(args.lexicons, "protect"))
+    return ExitCode.OK
+
+
+def _cmd_lexicon_decisions(args: argparse.Namespace) -> int:
+    taught = teach.apply_decisions(args.csv, args.lexicons)
+    print(
+        f"minutes: {taught.decided} decisions ({taught.undecided} rows undecided): "
+        f"{len(taught.accepted)} words accepted, {len(taught.protected)} protected"
+    )
+    for verb, words in (("accepted", taught.accepted), ("protected", taught.protected)):
+        if words:
+            print(f"  {verb}: {', '.join(words)}")
+    return ExitCode.OK
+
+
+def _add_lexicon_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """``minutes lexicon add|protect|decisions``: teach the user lists (pipeline.teach)."""
+    lexicon = commands.add_parser(
+        "lexicon",
+        help="teach the lexicon: accept words, protect names, apply review decisions",
+        description="Add to the user lists of the lexicon (lexicons/user/accept.txt and "
+        "protect.txt). The next 'minutes run' uses them.",
+    )
+    lexicon.add_argument(
+        "--lexicons",
+        type=Path,
+        default=None,
+        metavar="DIR",
+        help="lexicon folder (default: $MINUTES_LEXICONS, else lexicons/)",
+    )
+    actions = lexicon.add_subparsers(dest="lexicon_command", required=True, metavar="ACTION")
+    add = actions.add_parser(
+        "add", help="accept words as valid Swedish", description="Add words to accept.txt."
+    )
+    add.add_argument("words", nargs="+", metavar="WORD")
+    add.set_defaults(handler=_cmd_lexicon_add)
+    protect = actions.add_parser(
+        "protect",
+        help="never change these words or names",
+        description="Add words or names to protect.txt.",
+    )
+    protect.add_argument("names", nargs="+", metavar="NAME")
+    protect.set_defaults(handler=_cmd_lexicon_protect)
+    decisions = actions.add_parser(
+        "decisions",
+        help="apply the decisions filled in a review's decisions.csv",
+        description="Read OUT/review/decisions.csv once its 'decision' column is filled: "
+        "'reject' protects the original, 'accept' accepts the replacement (or the original, "
+        "when the replacement is empty or the same) as a word; empty rows are skipped.",
+    )
+    decisions.add_argument("csv", type=Path, metavar="CSV")
+    decisions.set_defaults(handler=_cmd_lexicon_decisions)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -169,7 +256,14 @@ def build_parser() -> argparse.ArgumentParser:
     run = commands.add_parser(
         "run",
         help="process a folder of sources",
-        description="Process every file under --raw and write the outputs under --out.",
+        description=(
+            "Process every file under --raw and write the outputs under --out.\n\n"
+            "Work is cached in OUT/.cache by content: a re-run redoes only what changed\n"
+            "(OCR only for new or edited files; a changed lexicon re-normalises from the\n"
+            "cache), and a run that was killed picks up where it stopped. A file that\n"
+            "cannot be read gets a 'failed' row in documents.csv and one line on stderr;\n"
+            "the others are processed all the same. Sources are only ever read."
+        ),
         epilog=EXIT_STATUS_HELP,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
@@ -182,15 +276,24 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument(
         "--jobs",
         "-j",
-        type=int,
+        type=_jobs,
         default=None,
         metavar="N",
-        help="worker processes (default: all cores)",
+        help="worker processes; the pages of a scan are shared among them (default: all cores)",
     )
-    run.add_argument("--quiet", "-q", action="store_true", help="print errors only")
+    run.add_argument(
+        "--force", action="store_true", help="redo everything, ignoring what earlier runs cached"
+    )
+    run.add_argument(
+        "--quiet",
+        "-q",
+        action="store_true",
+        help="print errors only (default: a progress bar on a terminal, a line per file elsewhere)",
+    )
     _add_threshold(run)
     _add_ocr_arguments(run)
     run.set_defaults(handler=_cmd_run)
+    _add_lexicon_commands(commands)
     return parser
 
 

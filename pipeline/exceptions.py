@@ -60,6 +60,12 @@ class OcrFailed(MinutesError):
     """Tesseract failed or timed out on a page."""
 
 
+class UsageError(MinutesError):
+    """The command was asked something it cannot do (overlapping folders, a busy output)."""
+
+    exit_code = ExitCode.USAGE
+
+
 class MissingDependency(MinutesError):
     """An external program the pipeline needs is not installed."""
 

@@ -2,13 +2,15 @@
 # Install the Debian packages the pipeline runs: Tesseract with its Swedish
 # model, Poppler's pdftoppm, the Swedish Hunspell dictionary (the lexicon),
 # Swedish running text the context model is counted from (LibreOffice and
-# GNOME help, the book "Copyright finns inte"), and a font for rendering the
-# sample corpus. Does nothing when all are present.
+# GNOME help, the book "Copyright finns inte"), a font for rendering the
+# sample corpus, and Chromium, whose headless mode the tests render the review
+# report in. Does nothing when all are present.
 set -euo pipefail
 
 packages=(
     tesseract-ocr tesseract-ocr-swe tesseract-ocr-eng poppler-utils fonts-dejavu-core
     hunspell-sv libreoffice-help-sv cfi-sv gnome-user-docs
+    chromium
 )
 
 missing=()

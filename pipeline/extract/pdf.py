@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import re
 import tempfile
 from collections import Counter
@@ -15,13 +16,19 @@ from pdfminer.pdfdocument import PDFPasswordIncorrect
 
 from pipeline._exec.pdftoppm import render_page
 from pipeline.exceptions import CorruptFile, EmptyFile, EncryptedPdf
+from pipeline.extract.image import MAX_PIXELS
 from pipeline.extract.ocr import OcrOptions, ocr_page
 from pipeline.records import Page, PageKind
+
+# pdfminer logs a warning for each damaged object it reads past; what it cannot read
+# past becomes one CorruptFile line, so the warnings would only clutter stderr.
+logging.getLogger("pdfminer").setLevel(logging.ERROR)
 
 MIN_LETTERS = 25
 """A page with fewer letters in its text layer than this is treated as a scan."""
 MARGIN = 0.1
 """Share of the page height at top and bottom where running headers and footers live."""
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,28 +42,65 @@ class _Line:
 @dataclass(frozen=True, slots=True)
 class _LayerPage:
     number: int
+    width: float
     height: float
     lines: tuple[_Line, ...]
     letters: int
     has_images: bool
+    image_bytes: int
 
 
 def read_pdf(path: Path, options: OcrOptions) -> tuple[tuple[Page, ...], tuple[str, ...]]:
     """Extract every page; return the pages and notes on what was dropped."""
+    layer = read_layer(path, options)
+    pages = tuple(
+        page if page is not None else ocr_pdf_page(path, number, options)
+        for number, page in enumerate(layer.pages, start=1)
+    )
+    return pages, layer.notes
+
+
+@dataclass(frozen=True, slots=True)
+class Layer:
+    """What a PDF's text layer gives, before any OCR."""
+
+    pages: tuple[Page | None, ...]
+    """Each page read from its text layer, or ``None`` where it needs OCR."""
+    notes: tuple[str, ...]
+    image_bytes: tuple[int, ...]
+    """Compressed size of each page's images: roughly how long its OCR will take."""
+
+
+def read_layer(path: Path, options: OcrOptions) -> Layer:
+    """Read the text layer of every page and tell which pages need OCR.
+
+    OCR is left to :func:`ocr_pdf_page`, so the pages of one PDF can be recognised
+    in parallel.
+    """
     layer = _read_layer(path)
     repeated = _repeated_margin_lines(layer)
     notes = tuple(f"dropped repeated header/footer: {line!r}" for line in sorted(repeated))
-    pages: list[Page] = []
+    pages: list[Page | None] = []
+    for page in layer:
+        if _usable(page):
+            text = _layout(page, repeated)
+            pages.append(Page(number=page.number, text=text, kind=PageKind.TEXT_LAYER))
+            continue
+        pixels = (page.width * options.dpi / 72) * (page.height * options.dpi / 72)
+        if pixels > MAX_PIXELS:
+            raise CorruptFile(
+                f"page {page.number} too large to be a page scan "
+                f"({page.width:.0f}x{page.height:.0f} pt at {options.dpi} dpi)"
+            )
+        pages.append(None)
+    return Layer(tuple(pages), notes, tuple(page.image_bytes for page in layer))
+
+
+def ocr_pdf_page(path: Path, number: int, options: OcrOptions) -> Page:
+    """Render page ``number`` (1-based) and OCR it."""
     with tempfile.TemporaryDirectory(prefix="minutes-pdf-") as tmp:
-        for page in layer:
-            if _usable(page):
-                text = _layout(page, repeated)
-                pages.append(Page(number=page.number, text=text, kind=PageKind.TEXT_LAYER))
-            else:
-                image = render_page(path, page.number, Path(tmp), dpi=options.dpi)
-                pages.append(ocr_page(image, page.number, options))
-                image.unlink()
-    return tuple(pages), notes
+        image = render_page(path, number, Path(tmp), dpi=options.dpi, timeout=options.timeout)
+        return ocr_page(image, number, options)
 
 
 def _read_layer(path: Path) -> list[_LayerPage]:
@@ -89,18 +133,25 @@ def _chain(error: BaseException) -> Iterator[BaseException]:
 
 def _read_page(number: int, page: Any) -> _LayerPage:
     lines = tuple(
-        _Line(text=line["text"], top=line["top"], bottom=line["bottom"], x0=line["x0"])
+        _Line(text=_valid(line["text"]), top=line["top"], bottom=line["bottom"], x0=line["x0"])
         for line in page.extract_text_lines(strip=True, return_chars=False)
         if line["text"].strip()
     )
     letters = sum(1 for ch in page.chars if ch.get("text", "").isalpha())
     return _LayerPage(
         number=number,
+        width=float(page.width),
         height=float(page.height),
         lines=lines,
         letters=letters,
         has_images=bool(page.images),
+        image_bytes=sum(len(getattr(i.get("stream"), "rawdata", b"") or b"") for i in page.images),
     )
+
+
+def _valid(text: str) -> str:
+    # A damaged ToUnicode map can yield lone surrogates, which no UTF-8 output can hold.
+    return _SURROGATE.sub("\ufffd", text)
 
 
 def _usable(page: _LayerPage) -> bool:
