@@ -8,7 +8,7 @@ STAMPS := $(VENV)/.stamps
 RAW    ?= data/raw
 OUT    ?= data/clean
 
-.PHONY: setup run test lint corpus lexicon eval eval-quick bench bench-quick notebook clean help
+.PHONY: setup run test lint corpus lexicon eval eval-quick bench bench-quick notebook cluster-demo clean help
 
 help:
 	@echo "make run    - set up if needed, process $(RAW) into $(OUT)"
@@ -17,6 +17,7 @@ help:
 	@echo "make eval   - score text restoration against ground truth (fails below the targets)"
 	@echo "make bench  - measure speed and memory (benchmarks/results/bench.json)"
 	@echo "make notebook - run the analysts' notebook on $(OUT)"
+	@echo "make cluster-demo - run the sample corpus on a local Dask scheduler and two workers"
 	@echo "make lexicon  - rebuild the lexicon and context caches (after editing lexicons/)"
 	@echo "make corpus - regenerate the sample corpus in $(RAW) from data/fixtures"
 	@echo "make setup  - install system packages and the virtualenv"
@@ -73,6 +74,21 @@ bench: setup $(STAMPS)/ocrmypdf
 
 bench-quick: setup $(STAMPS)/ocrmypdf
 	$(BIN)/python -m benchmarks.run_bench --quick
+
+# A scheduler and two single-threaded workers on this machine, started with
+# Dask's own command-line tools, run the sample corpus; all stop at the end.
+DEMO_PORT ?= 8786
+DEMO_DASH ?= 8787
+cluster-demo: setup
+	@set -e; log=$$(mktemp -d); \
+	$(BIN)/dask scheduler --host 127.0.0.1 --port $(DEMO_PORT) --dashboard-address 127.0.0.1:$(DEMO_DASH) >$$log/scheduler.log 2>&1 & s=$$!; \
+	trap 'kill $$s $$w1 $$w2 2>/dev/null; wait 2>/dev/null' EXIT; \
+	sleep 3; \
+	$(BIN)/dask worker tcp://127.0.0.1:$(DEMO_PORT) --nworkers 1 --nthreads 1 --no-dashboard >$$log/worker1.log 2>&1 & w1=$$!; \
+	$(BIN)/dask worker tcp://127.0.0.1:$(DEMO_PORT) --nworkers 1 --nthreads 1 --no-dashboard >$$log/worker2.log 2>&1 & w2=$$!; \
+	sleep 5; \
+	echo "dashboard: http://127.0.0.1:$(DEMO_DASH)/status (logs in $$log)"; \
+	$(BIN)/minutes run --raw $(RAW) --out $(OUT)/cluster-demo --scheduler tcp://127.0.0.1:$(DEMO_PORT) --force
 
 notebook: setup
 	PATH="$(abspath $(BIN)):$$PATH" MINUTES_CLEAN="$(abspath $(OUT))" MPLBACKEND=Agg \

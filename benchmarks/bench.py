@@ -612,6 +612,27 @@ def _minutes_run(raw: Path, out: Path, jobs: int, *, sample: bool = False) -> Me
     return run_measured(minutes_command(raw, out, jobs), env=_python_env(), sample=sample)
 
 
+def _minutes_on_dask(raw: Path, out: Path, workers: int) -> Measured:
+    """``minutes run --scheduler`` on a local Dask cluster of ``workers`` one-thread workers.
+
+    The cluster starts before the clock does; the workers' CPU is not the run's
+    children's, so only the wall time compares.
+    """
+    try:
+        from distributed import LocalCluster
+    except ImportError as error:
+        raise BenchError(
+            "dask.distributed is not installed (pip install 'minutes[cluster]')"
+        ) from (error)
+    if out.exists():
+        shutil.rmtree(out)
+    with LocalCluster(  # type: ignore[no-untyped-call]
+        n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None
+    ) as cluster:
+        cmd = [*minutes_command(raw, out, workers), "--scheduler", cluster.scheduler_address]
+        return run_measured(cmd, env=_python_env())
+
+
 def find_ocrmypdf() -> str | None:
     """The ``ocrmypdf`` beside this Python (the venv's), else on ``PATH``."""
     beside = Path(sys.executable).parent / "ocrmypdf"
@@ -644,11 +665,12 @@ def _ocrmypdf_files(exe: str, sources: Sequence[Path], jobs: int, out: Path) -> 
     return Measured(sum(r.seconds for r in runs), sum(r.cpu for r in runs))
 
 
-OCR_VARIANTS = ("tesseract", "pipeline", "minutes run", "ocrmypdf")
+OCR_VARIANTS = ("tesseract", "pipeline", "minutes run", "minutes run on Dask", "ocrmypdf")
 OCR_LABELS = {
     "tesseract": "`tesseract IMG OUT -l swe --psm 3 --dpi 300`, per page",
     "pipeline": "`pipeline._exec.tesseract.recognise`, per page",
     "minutes run": "`minutes run` on the scanned files (extract, OCR, normalise, tables)",
+    "minutes run on Dask": "`minutes run --scheduler` with as many one-thread Dask workers as jobs",
     "ocrmypdf": "`ocrmypdf --sidecar … --output-type none`, per file",
 }
 
@@ -668,6 +690,7 @@ def measure_ocr(settings: Settings, work: Path, log: Log) -> Report:
         "tesseract": lambda jobs, r: _tesseract_pages(images, jobs, work / f"tess-{r}-{jobs}"),
         "pipeline": lambda jobs, r: _pipeline_pages(images, jobs),
         "minutes run": lambda jobs, r: _minutes_run(raw, work / "out", jobs),
+        "minutes run on Dask": lambda jobs, r: _minutes_on_dask(raw, work / "dask-out", jobs),
     }
     if exe is None:
         skipped["ocrmypdf"] = "ocrmypdf is not installed (pip install ocrmypdf)"

@@ -23,11 +23,12 @@ import tempfile
 from collections.abc import Callable
 from concurrent.futures import Executor
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, Literal, TypeVar
 
 from pipeline.exceptions import MinutesError, MissingDependency
 
 T = TypeVar("T")
+Ship = Literal["path", "bytes"]
 
 INSTALL_HINT = "pip install 'minutes[cluster]'"
 SCHEDULER_ENV = "MINUTES_SCHEDULER"

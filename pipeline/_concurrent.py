@@ -97,6 +97,14 @@ def executor(jobs: int | None = None) -> Iterator[Executor]:
         yield pool
 
 
+def _shutdown(executor: Executor, *, wait: bool) -> None:
+    """Shut an executor down, dropping the tasks it has not started where it can."""
+    try:
+        executor.shutdown(wait=wait, cancel_futures=True)
+    except TypeError:  # distributed's ClientExecutor takes no cancel_futures
+        executor.shutdown(wait=wait)
+
+
 def _ready() -> None:
     """A task that does nothing; running it starts a pool's workers."""
 
@@ -212,7 +220,7 @@ class Runner(Generic[K]):
     def _crashed(self, task: _Task[K]) -> bool:
         """Deal with a task the executor lost; whether it is the one to blame."""
         if task.generation == self._generation:
-            self._executor.shutdown(wait=False, cancel_futures=True)
+            _shutdown(self._executor, wait=False)
             self._executor = self._factory(self.jobs)
             self._generation += 1
         if task.suspect:
@@ -223,7 +231,7 @@ class Runner(Generic[K]):
 
     def close(self) -> None:
         for executor in (*self._retired, self._executor):
-            executor.shutdown(wait=True, cancel_futures=True)
+            _shutdown(executor, wait=True)
 
     def __enter__(self) -> Runner[K]:
         return self

@@ -32,11 +32,20 @@ from typing import Any, TextIO, TypeVar
 from tqdm import tqdm  # type: ignore[import-untyped]
 
 from pipeline import _concurrent, manifest
+from pipeline._cluster import Cluster, Ship, shipped
 from pipeline.exceptions import MinutesError, UsageError, describe
 from pipeline.export import write_atomic, write_csv
-from pipeline.extract import Draft, OcrOptions, draft, ocr_page_of, source_digest
+from pipeline.extract import (
+    Draft,
+    OcrOptions,
+    draft,
+    ocr_page_of,
+    read_source,
+    source_digest,
+)
 from pipeline.normalise import Normalizer, default_normalizer
 from pipeline.records import Change, Document, Page, PageKind
+from pipeline.review import write_review
 from pipeline.segment import segment
 from pipeline.segment.model import Segmented
 from pipeline.tables import build_tables, write_tables
@@ -402,12 +411,17 @@ def run(
     force: bool = False,
     report: Callable[[str], None] | None = None,
     progress: Progress | None = None,
+    cluster: Cluster | None = None,
+    ship: Ship = "path",
 ) -> RunResult:
     """Process every source under ``raw`` and write the outputs under ``out``.
 
     A source that fails gets a ``failed`` row and a line through ``progress``
     (or ``report``; stderr by default); the others are processed all the same.
     What an earlier run into ``out`` already did is reused unless ``force``.
+    With a ``cluster`` the tasks run on its workers, which read the sources at
+    their paths (``ship="path"``) or get them sent as bytes (``"bytes"``);
+    this process alone writes the outputs either way.
     """
     options = options or RunOptions()
     progress = progress or Progress(report)
@@ -420,10 +434,12 @@ def run(
         # Recorded before any text is written, so a killed run's outputs are known to the next.
         owned = set(previous.outputs) | {_text_output(s.name) for s in sources}
         store.write_manifest(replace(previous, complete=False, outputs=tuple(sorted(owned))))
-        with _concurrent.Runner[TaskKey](jobs) as runner:
+        workers = (jobs, None) if cluster is None else (cluster.threads, cluster.factory)
+        with _concurrent.Runner[TaskKey](workers[0], factory=workers[1]) as runner:
             progress.start(len(sources))
             try:
                 batch = _Batch(raw, out, options, store, keys, runner, progress, force)
+                batch.ship_bytes = ship == "bytes"
                 docs = batch.run(sources)
             finally:
                 progress.close()
@@ -436,6 +452,7 @@ def run(
         )
         segmented = [(o.source, o.segmented) for o in outcomes if o.segmented is not None]
         write_tables(out, build_tables(segmented))
+        write_review(out, outcomes, {source.name: source.path for source in sources})
         produced = {_text_output(o.source) for o in outcomes if o.ok}
         _remove_outputs(out, owned - produced)
         store.write_manifest(
@@ -553,6 +570,18 @@ class _Batch:
         self.evidence_key = ""
         self.lexicons = ""
         self.text_root = _resolved(out / "text") or out / "text"
+        self.ship_bytes = False
+        """Send each source's content with its tasks, for workers that share no storage."""
+
+    def _submit_on_source(
+        self, key: TaskKey, fn: Callable[..., Any], path: Path, *args: Any, priority: Any
+    ) -> None:
+        """Submit ``fn(path, *args)``, or its shipped form when workers cannot see ``path``."""
+        if self.ship_bytes:
+            data = read_source(path)
+            self.runner.submit(key, shipped, fn, str(path), data, *args, priority=priority)
+        else:
+            self.runner.submit(key, fn, path, *args, priority=priority)
 
     def run(self, sources: list[Source]) -> list[_Doc]:
         self.docs = [_Doc(source) for source in sources]
@@ -588,7 +617,7 @@ class _Batch:
             doc.document, doc.document_key = cached, key
             return
         self.drafting += 1
-        self.runner.submit(
+        self._submit_on_source(
             ("draft", index, 0), draft, doc.source.path, self.options.ocr, priority=_DRAFT
         )
 
@@ -606,7 +635,7 @@ class _Batch:
                 if page is not None:
                     doc.recognised[number] = page
                 else:
-                    self.runner.submit(
+                    self._submit_on_source(
                         ("page", index, number),
                         ocr_page_of,
                         doc.source.path,

@@ -7,12 +7,15 @@ turn its errors into one line on stderr and an exit status.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 
 from pipeline import __version__, api, teach
+from pipeline._cluster import SCHEDULER_ENV, Cluster
 from pipeline.batch import Work, progress_for
 from pipeline.exceptions import ExitCode, MinutesError, describe
 from pipeline.export import write_csv
@@ -110,9 +113,24 @@ def _cmd_segment(args: argparse.Namespace) -> int:
 def _cmd_run(args: argparse.Namespace) -> int:
     options = api.RunOptions(ocr=_ocr_options(args), threshold=args.threshold)
     progress = progress_for(sys.stderr, quiet=args.quiet)
-    result = api.run(
-        args.raw, args.out, options, jobs=args.jobs, force=args.force, progress=progress
-    )
+    with contextlib.ExitStack() as stack:
+        cluster = stack.enter_context(Cluster(args.scheduler)) if args.scheduler else None
+        if cluster is not None and not args.quiet:
+            print(
+                f"minutes: running on {args.scheduler} ({cluster.threads} worker threads, "
+                f"sources shipped by {args.ship}); dashboard: {cluster.dashboard}",
+                file=sys.stderr,
+            )
+        result = api.run(
+            args.raw,
+            args.out,
+            options,
+            jobs=args.jobs,
+            force=args.force,
+            progress=progress,
+            cluster=cluster,
+            ship=args.ship,
+        )
     ok = len(result.outcomes) - len(result.failed)
     if not args.quiet:
         reused = result.count(Work.UNCHANGED)
@@ -283,6 +301,20 @@ def build_parser() -> argparse.ArgumentParser:
     )
     run.add_argument(
         "--force", action="store_true", help="redo everything, ignoring what earlier runs cached"
+    )
+    cluster = run.add_argument_group("Dask cluster (pip install 'minutes[cluster]')")
+    cluster.add_argument(
+        "--scheduler",
+        metavar="ADDRESS",
+        default=os.environ.get(SCHEDULER_ENV),
+        help="run the tasks on this Dask scheduler, e.g. tcp://host:8786 "
+        f"(default: ${SCHEDULER_ENV}, else the local pool)",
+    )
+    cluster.add_argument(
+        "--ship",
+        choices=("path", "bytes"),
+        default="path",
+        help="workers read sources at their paths (shared storage), or get them sent as bytes",
     )
     run.add_argument(
         "--quiet",

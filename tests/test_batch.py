@@ -165,6 +165,16 @@ def test_folders_that_overlap_are_a_usage_error(tmp_path: Path) -> None:
     assert set(_rows(raw / "clean")) == {"a.txt"}
 
 
+def test_two_runs_cannot_write_one_folder_at_once(tmp_path: Path) -> None:
+    raw, out = tmp_path / "raw", tmp_path / "out"
+    raw.mkdir()
+    (raw / "a.txt").write_bytes(_text_file())
+    with manifest.locked(out), pytest.raises(UsageError, match="another minutes run"):
+        run(raw, out, jobs=1)
+    run(raw, out, jobs=1)  # the lock goes with the run that held it
+    assert _rows(out)["a.txt"]["status"] == "ok"
+
+
 # --------------------------------------------------------------------------- incremental runs
 
 
