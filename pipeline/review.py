@@ -37,7 +37,7 @@ from urllib.parse import quote
 
 from PIL import Image, ImageSequence
 
-from pipeline._exec.preview import PREVIEW_DPI, render_preview
+from pipeline._exec.pdftoppm import PREVIEW_DPI, render_preview
 from pipeline.exceptions import MinutesError
 from pipeline.export import csv_text, write_atomic
 from pipeline.normalise.lexicon import fold

@@ -19,7 +19,6 @@ Rebuild by hand with ``python -m pipeline.normalise.context build``.
 from __future__ import annotations
 
 import argparse
-import fcntl
 import hashlib
 import html
 import importlib.metadata
@@ -36,6 +35,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from pipeline._filelock import FileLock
 from pipeline.normalise.lexicon import default_cache_dir, fold
 
 __all__ = [
@@ -705,24 +705,6 @@ def _default_sources() -> tuple[Path, ...]:
     return DEFAULT_SOURCES
 
 
-class _Lock:
-    """An exclusive ``flock``, so parallel workers build the cache only once."""
-
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        self._fd = -1
-
-    def __enter__(self) -> _Lock:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
-        fcntl.flock(self._fd, fcntl.LOCK_EX)
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        fcntl.flock(self._fd, fcntl.LOCK_UN)
-        os.close(self._fd)
-
-
 def _cache_file(folder: Path, digest: str) -> Path:
     return folder / f"{_CACHE_PREFIX}{digest[:20]}{_CACHE_SUFFIX}"
 
@@ -778,7 +760,7 @@ def _build(
     folder = out if out is not None else default_cache_dir()
     files = _source_files(sources if sources is not None else _default_sources())
     digest = _digest(files)
-    with _Lock(folder / f"{_CACHE_PREFIX}lock"):
+    with FileLock(folder / f"{_CACHE_PREFIX}lock"):
         data, corpus = _compile(files, digest)
         return _write(folder, digest, data), data, corpus
 
@@ -804,7 +786,7 @@ def load_context(cache_dir: Path | None = None) -> ContextModel:
     path = _cache_file(folder, digest)
     data = _read(path, digest)
     if data is None:
-        with _Lock(folder / f"{_CACHE_PREFIX}lock"):
+        with FileLock(folder / f"{_CACHE_PREFIX}lock"):
             data = _read(path, digest)  # another process may have built it meanwhile
             if data is None:
                 _write(folder, digest, _compile(files, digest)[0])

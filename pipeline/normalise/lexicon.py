@@ -15,7 +15,6 @@ from __future__ import annotations
 import argparse
 import array
 import bisect
-import fcntl
 import gc
 import hashlib
 import importlib.metadata
@@ -31,6 +30,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from pipeline._filelock import FileLock
 from pipeline.exceptions import MissingDependency
 
 __all__ = [
@@ -848,24 +848,6 @@ def _compile(sources: _Sources, digest: str) -> tuple[dict[str, Any], dict[str, 
     return data, counts
 
 
-class _Lock:
-    """An exclusive ``flock`` on a file, so parallel workers build a cache only once."""
-
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        self._fd = -1
-
-    def __enter__(self) -> _Lock:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
-        fcntl.flock(self._fd, fcntl.LOCK_EX)
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        fcntl.flock(self._fd, fcntl.LOCK_UN)
-        os.close(self._fd)
-
-
 def _write_cache(sources: _Sources, cache_dir: Path, digest: str) -> tuple[Path, dict[str, int]]:
     enabled = gc.isenabled()
     gc.disable()  # millions of small tuples, none of them garbage: collections only cost
@@ -914,7 +896,7 @@ def build(lexicon_dir: Path | None = None, *, cache_dir: Path | None = None) -> 
 def _build(lexicon_dir: Path | None, cache_dir: Path | None) -> tuple[Path, dict[str, int]]:
     sources = _sources(lexicon_dir)
     folder = (cache_dir if cache_dir is not None else default_cache_dir()).resolve()
-    with _Lock(folder / f"{sources._dir_key()}lock"):
+    with FileLock(folder / f"{sources._dir_key()}lock"):
         return _write_cache(sources, folder, sources.digest())
 
 
@@ -962,7 +944,7 @@ def load(lexicon_dir: Path | None = None, *, cache_dir: Path | None = None) -> L
     path = sources.cache_path(folder, digest)
     data = _read_cache(path, digest)
     if data is None:
-        with _Lock(folder / f"{sources._dir_key()}lock"):
+        with FileLock(folder / f"{sources._dir_key()}lock"):
             data = _read_cache(path, digest)  # another process may have built it meanwhile
             if data is None:
                 _write_cache(sources, folder, digest)
