@@ -98,5 +98,5 @@ corpus: setup
 	$(BIN)/python scripts/make_corpus.py --fixtures data/fixtures --raw $(RAW)
 
 clean:
-	rm -rf $(VENV) $(OUT)/text $(OUT)/review $(OUT)/*.csv $(OUT)/*.parquet $(OUT)/datapackage.json \
+	rm -rf $(VENV) $(OUT)/text $(OUT)/review $(OUT)/.cache $(OUT)/cluster-demo $(OUT)/*.csv $(OUT)/*.parquet $(OUT)/datapackage.json \
 		benchmarks/results/cache benchmarks/results/eval.json benchmarks/results/bench.json .pytest_cache .mypy_cache .ruff_cache
