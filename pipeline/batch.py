@@ -38,14 +38,15 @@ from pipeline.export import write_atomic, write_csv
 from pipeline.extract import (
     Draft,
     OcrOptions,
+    Recognised,
     draft,
-    ocr_page_of,
     read_source,
+    recognise,
     source_digest,
 )
 from pipeline.normalise import Normalizer, default_normalizer
 from pipeline.records import Change, Document, Page, PageKind
-from pipeline.review import write_review
+from pipeline.review import image_path, write_review
 from pipeline.segment import segment
 from pipeline.segment.model import Segmented
 from pipeline.tables import build_tables, write_tables
@@ -452,7 +453,12 @@ def run(
         )
         segmented = [(o.source, o.segmented) for o in outcomes if o.segmented is not None]
         write_tables(out, build_tables(segmented))
-        write_review(out, outcomes, {source.name: source.path for source in sources})
+        write_review(
+            out,
+            outcomes,
+            {source.name: source.path for source in sources},
+            jobs=jobs if cluster is None else None,
+        )
         produced = {_text_output(o.source) for o in outcomes if o.ok}
         _remove_outputs(out, owned - produced)
         store.write_manifest(
@@ -637,11 +643,14 @@ class _Batch:
                 else:
                     self._submit_on_source(
                         ("page", index, number),
-                        ocr_page_of,
+                        recognise,
                         doc.source.path,
                         drafted.kind,
                         number,
                         self.options.ocr,
+                        # The page is decoded for OCR anyway: its review image costs
+                        # little more there, and a render of its own after the pool.
+                        not image_path(self.out, drafted.sha256, number).exists(),
                         priority=self._ocr_priority(index, drafted, number),
                     )
             self._whole(index)
@@ -661,7 +670,10 @@ class _Batch:
             self._failed(index, done.error)
             return
         assert doc.draft is not None
-        page: Page = done.value
+        recognised: Recognised = done.value
+        page = recognised.page
+        if recognised.preview is not None:
+            write_atomic(image_path(self.out, doc.draft.sha256, number), recognised.preview)
         # Kept even when another page failed: the next run need not redo it.
         self.store.save(manifest.PAGES, self.keys.page(doc.draft.sha256, number), page)
         doc.recognised[number] = page

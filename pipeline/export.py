@@ -10,8 +10,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 
 
-def write_atomic(path: Path, data: str) -> None:
-    """Write UTF-8 text to ``path`` through a temporary file and a rename.
+def write_atomic(path: Path, data: str | bytes) -> None:
+    """Write UTF-8 text (or bytes) to ``path`` through a temporary file and a rename.
 
     A reader (or a run killed half-way) sees the old file or the new one,
     never a truncated mix.
@@ -22,8 +22,8 @@ def write_atomic(path: Path, data: str) -> None:
         # mkstemp makes the file private (0600); outputs are for sharing, so give
         # them the mode a plainly created file would get.
         os.fchmod(fd, 0o666 & ~_UMASK)
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
-            handle.write(data)
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data.encode("utf-8") if isinstance(data, str) else data)
             handle.flush()
             os.fsync(handle.fileno())
         os.replace(tmp, path)

@@ -26,7 +26,6 @@ import hashlib
 import html
 import os
 import re
-import tempfile
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -35,13 +34,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import quote
 
-from PIL import Image, ImageSequence
+from PIL import Image
 
-from pipeline._exec.pdftoppm import PREVIEW_DPI, render_preview
 from pipeline.exceptions import MinutesError
 from pipeline.export import csv_text, write_atomic
+from pipeline.extract.preview import page_preview
 from pipeline.normalise.lexicon import fold
-from pipeline.records import Change, Document, PageKind, SourceKind
+from pipeline.records import Change, PageKind, SourceKind
 from pipeline.teach import DECISION_FIELDS, FORMULA_START, read_decisions
 
 if TYPE_CHECKING:
@@ -56,9 +55,6 @@ HIGH = 0.95
 """Applied corrections at least this confident are shown green ..."""
 MEDIUM = 0.8
 """... at least this confident yellow, the rest orange."""
-
-MAX_PREVIEW = (1240, 1754)
-"""Largest page image (A4 at 150 dpi): a scan without a resolution is shrunk to fit."""
 
 _CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff]")
 _SLUG = re.compile(r"[^A-Za-z0-9._-]+")
@@ -320,54 +316,15 @@ class _ImageJob:
     target: Path
 
 
-def _image_name(document: Document, page: int) -> str:
-    return f"{document.sha256[:20]}-p{page:04d}.jpg"
-
-
-def _for_screen(image: Image.Image) -> Image.Image:
-    """A frame in a mode JPEG takes (grey or RGB), transparency on white."""
-    if image.mode in {"L", "RGB"}:
-        return image
-    if image.mode in {"RGBA", "LA", "P", "PA"}:
-        rgba = image.convert("RGBA")
-        background = Image.new("RGB", image.size, "white")
-        background.paste(rgba, mask=rgba.getchannel("A"))
-        return background
-    return image.convert("L")
-
-
-def _save_preview(image: Image.Image, target: Path, dpi: float | None) -> None:
-    image = _for_screen(image)
-    factor = round(dpi / PREVIEW_DPI) if dpi else 1
-    if factor > 1:
-        image = image.reduce(factor)
-    image.thumbnail(MAX_PREVIEW, Image.Resampling.LANCZOS)
-    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
-    os.close(fd)
-    try:
-        image.save(tmp, "JPEG", quality=72, optimize=True)
-        os.replace(tmp, target)
-    finally:
-        Path(tmp).unlink(missing_ok=True)
+def image_path(out: Path, sha256: str, page: int) -> Path:
+    """Where the review keeps page ``page`` of the source whose content hash is ``sha256``."""
+    return out / "review" / "img" / f"{sha256[:20]}-p{page:04d}.jpg"
 
 
 def _render(job: _ImageJob) -> str | None:
     """Write one page image; return why it could not be made, or ``None``."""
     try:
-        if job.kind is SourceKind.PDF:
-            with tempfile.TemporaryDirectory(prefix="minutes-preview-") as tmp:
-                png = render_preview(job.source, job.page, Path(tmp))
-                with Image.open(png) as image:
-                    _save_preview(image, job.target, None)
-        else:
-            with Image.open(job.source) as image:
-                for number, frame in enumerate(ImageSequence.Iterator(image), start=1):
-                    if number == job.page:
-                        dpi = frame.info.get("dpi")
-                        value = float(dpi[0]) if isinstance(dpi, tuple) and dpi else None
-                        _save_preview(frame, job.target, value)
-                        return None
-            return f"the image has no frame {job.page}"
+        write_atomic(job.target, page_preview(job.source, job.kind, job.page))
     except MinutesError as error:
         return error.reason
     except (OSError, ValueError, Image.DecompressionBombError) as error:
@@ -375,14 +332,15 @@ def _render(job: _ImageJob) -> str | None:
     return None
 
 
-def _render_all(jobs: Sequence[_ImageJob]) -> dict[Path, str | None]:
-    """Make the page images not made by an earlier run; ``None`` for success."""
+def _render_all(jobs: Sequence[_ImageJob], workers: int | None) -> dict[Path, str | None]:
+    """Make the page images not made by an earlier run (or the OCR); ``None`` for success."""
     # Sources with the same content share their images: render each once.
     todo = list({job.target: job for job in jobs if not job.target.exists()}.values())
     result: dict[Path, str | None] = {job.target: None for job in jobs}
     if todo:
         # pdftoppm and Pillow's codecs run outside the GIL: threads are enough.
-        with ThreadPoolExecutor(max_workers=min(8, os.cpu_count() or 1)) as pool:
+        threads = min(8, workers or os.cpu_count() or 1)
+        with ThreadPoolExecutor(max_workers=threads) as pool:
             for job, error in zip(todo, pool.map(_render, todo), strict=True):
                 result[job.target] = error
     return result
@@ -677,12 +635,19 @@ def _prune(folder: Path, pattern: str, keep: set[Path]) -> None:
             path.unlink(missing_ok=True)
 
 
-def write_review(out: Path, outcomes: Sequence[Outcome], sources: Mapping[str, Path]) -> None:
+def write_review(
+    out: Path,
+    outcomes: Sequence[Outcome],
+    sources: Mapping[str, Path],
+    *,
+    jobs: int | None = None,
+) -> None:
     """Write the review report of a batch under ``out/review`` (see the module's doc).
 
     ``outcomes`` are every document of the batch; ``sources`` maps an outcome's
     ``source`` to the file it was read from, for the page images (a source missing from
-    it gets no image).
+    it gets no image). Page images already at :func:`image_path` are kept; the others
+    are made ``jobs`` at a time (default: one per core).
     """
     root = out / "review"
     (root / "doc").mkdir(parents=True, exist_ok=True)
@@ -690,29 +655,29 @@ def write_review(out: Path, outcomes: Sequence[Outcome], sources: Mapping[str, P
     ordered = sorted(outcomes, key=lambda o: o.source)
     names = {o.source: page_name(o.source) for o in ordered if o.ok and o.document is not None}
 
-    jobs: list[_ImageJob] = []
+    wanted: list[_ImageJob] = []
     for outcome in ordered:
         document, path = outcome.document, sources.get(outcome.source)
         if outcome.source not in names or document is None or path is None:
             continue
         if document.kind in (SourceKind.PDF, SourceKind.IMAGE):
-            jobs += [
+            wanted += [
                 _ImageJob(
                     path,
                     document.kind,
                     page.number,
-                    root / "img" / _image_name(document, page.number),
+                    image_path(out, document.sha256, page.number),
                 )
                 for page in document.pages
             ]
-    made = _render_all(jobs)
+    made = _render_all(wanted, jobs)
 
     for outcome in ordered:
         if outcome.source not in names or outcome.document is None:
             continue
         images: dict[int, tuple[str | None, str | None]] = {}
         for page in outcome.document.pages:
-            target = root / "img" / _image_name(outcome.document, page.number)
+            target = image_path(out, outcome.document.sha256, page.number)
             if target in made:
                 error = made[target]
                 images[page.number] = (

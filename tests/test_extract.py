@@ -16,7 +16,8 @@ from pipeline.exceptions import (
     UnreadableFile,
     UnsupportedFormat,
 )
-from pipeline.extract import extract
+from pipeline.extract import extract, recognise
+from pipeline.extract.preview import page_preview
 from pipeline.metrics import cer
 from pipeline.records import PageKind, SourceKind
 
@@ -37,6 +38,22 @@ def test_scans_are_ocred_close_to_ground_truth(sample: dict[str, CorpusEntry], f
     # Per-word confidences are kept, and a clean scan is recognised confidently.
     assert all(0 <= w.confidence <= 100 for p in document.pages for w in p.words)
     assert document.mean_ocr_confidence is not None and document.mean_ocr_confidence > 85
+
+
+@pytest.mark.ocr
+@pytest.mark.parametrize("form", ["scanned-pdf", "tiff-scan"])
+def test_a_page_preview_made_with_its_ocr_is_the_one_the_review_would_render(
+    sample: dict[str, CorpusEntry], form: str
+) -> None:
+    entry = sample[form]
+    kind = SourceKind.PDF if entry.raw.suffix == ".pdf" else SourceKind.IMAGE
+    recognised = recognise(entry.raw, kind, 1, preview=True)
+    assert recognised.page.text.strip()
+    assert recognised.preview is not None and recognised.preview.startswith(b"\xff\xd8")
+    # Same bytes either way: a run that was killed between the two, or reuses cached OCR,
+    # writes the review a later uninterrupted run would.
+    assert recognised.preview == page_preview(entry.raw, kind, 1)
+    assert recognise(entry.raw, kind, 1).preview is None
 
 
 def test_text_layer_pdf_is_read_without_ocr(sample: dict[str, CorpusEntry]) -> None:

@@ -30,7 +30,17 @@ from pipeline.extract.sniff import sniff
 from pipeline.extract.text import read_text
 from pipeline.records import Document, Page, SourceKind
 
-__all__ = ["Draft", "OcrOptions", "draft", "extract", "ocr_page_of", "read_source", "source_digest"]
+__all__ = [
+    "Draft",
+    "OcrOptions",
+    "Recognised",
+    "draft",
+    "extract",
+    "ocr_page_of",
+    "read_source",
+    "recognise",
+    "source_digest",
+]
 
 # Formats people save minutes in that we do not read, named so the error says what to do.
 _UNSUPPORTED: tuple[tuple[bytes, str], ...] = (
@@ -161,17 +171,38 @@ def draft(path: Path | str, options: OcrOptions | None = None) -> Draft:
     )
 
 
+@dataclass(frozen=True, slots=True)
+class Recognised:
+    """One page OCR'd, and its page image for people if it was asked for."""
+
+    page: Page
+    preview: bytes | None = None
+    """A JPEG of about 100 dpi (:mod:`pipeline.extract.preview`); ``None`` if not made."""
+
+
 def ocr_page_of(
     path: Path | str, kind: SourceKind, number: int, options: OcrOptions | None = None
 ) -> Page:
     """OCR page ``number`` (1-based) of a PDF or image file."""
+    return recognise(path, kind, number, options).page
+
+
+def recognise(
+    path: Path | str,
+    kind: SourceKind,
+    number: int,
+    options: OcrOptions | None = None,
+    preview: bool = False,
+) -> Recognised:
+    """OCR page ``number`` (1-based) of a PDF or image file; with ``preview``, make its
+    page image from the same decoded scan."""
     path = Path(path)
     options = options or OcrOptions()
     try:
         if kind is SourceKind.PDF:
-            return ocr_pdf_page(path, number, options)
+            return Recognised(*ocr_pdf_page(path, number, options, preview=preview))
         if kind is SourceKind.IMAGE:
-            return ocr_frame(path, number, options)
+            return Recognised(*ocr_frame(path, number, options, preview=preview))
         raise ValueError(f"{kind.value} files have no pages to OCR")
     except OcrFailed as error:
         raise OcrFailed(f"page {number}: {error.reason}", error.path or path) from error

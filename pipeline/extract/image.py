@@ -12,6 +12,7 @@ from PIL import Image, UnidentifiedImageError
 
 from pipeline.exceptions import CorruptFile
 from pipeline.extract.ocr import OcrOptions, ocr_page
+from pipeline.extract.preview import image_dpi, on_white, preview_of
 from pipeline.records import Page
 
 MAX_PIXELS = 120_000_000
@@ -21,7 +22,7 @@ Image.MAX_IMAGE_PIXELS = MAX_PIXELS
 
 def read_image(path: Path, options: OcrOptions) -> tuple[Page, ...]:
     """OCR every frame of an image file, one page per frame."""
-    return tuple(ocr_frame(path, n, options) for n in range(1, len(frame_sizes(path)) + 1))
+    return tuple(ocr_frame(path, n, options)[0] for n in range(1, len(frame_sizes(path)) + 1))
 
 
 def frame_sizes(path: Path) -> tuple[int, ...]:
@@ -46,8 +47,11 @@ def frame_sizes(path: Path) -> tuple[int, ...]:
             raise CorruptFile(f"cannot read image frames: {error}") from error
 
 
-def ocr_frame(path: Path, number: int, options: OcrOptions) -> Page:
-    """OCR frame ``number`` (1-based) of an image file as that page."""
+def ocr_frame(
+    path: Path, number: int, options: OcrOptions, *, preview: bool = False
+) -> tuple[Page, bytes | None]:
+    """OCR frame ``number`` (1-based) of an image file as that page; with ``preview``, its
+    page image for people too (see :mod:`pipeline.extract.preview`)."""
     with (
         _quiet(),
         tempfile.TemporaryDirectory(prefix="minutes-img-") as tmp,
@@ -63,14 +67,16 @@ def ocr_frame(path: Path, number: int, options: OcrOptions) -> Page:
             raise CorruptFile(
                 f"image frame {number} too large to be a page scan ({width}x{height} pixels)"
             )
-        dpi = _dpi(frame)
+        dpi = image_dpi(frame)
         # PNM: uncompressed, so writing it costs next to nothing, and Tesseract reads it.
         page_file = Path(tmp) / f"page-{number:05d}.pnm"
         try:
-            _for_ocr(frame).save(page_file, "PPM")
+            frame.load()
+            on_white(frame, _TESSERACT_MODES).save(page_file, "PPM")
         except Exception as error:  # decoders raise many types on damaged data
             raise CorruptFile(f"cannot decode image frame {number}: {error}") from error
-        return ocr_page(page_file, number, options, dpi=dpi or options.dpi)
+        page = ocr_page(page_file, number, options, dpi=dpi or options.dpi)
+        return page, preview_of(frame, dpi) if preview else None
 
 
 @contextmanager
@@ -103,22 +109,5 @@ def _open(path: Path) -> Image.Image:
     return image
 
 
-def _for_ocr(frame: Image.Image) -> Image.Image:
-    # Tesseract reads 1-bit, grey and RGB; palette and alpha images need converting.
-    frame.load()
-    if frame.mode in {"1", "L", "RGB"}:
-        return frame
-    if frame.mode in {"RGBA", "LA", "P", "PA"}:
-        background = Image.new("RGB", frame.size, "white")
-        rgba = frame.convert("RGBA")
-        background.paste(rgba, mask=rgba.getchannel("A"))
-        return background
-    return frame.convert("L")
-
-
-def _dpi(frame: Image.Image) -> int | None:
-    dpi = frame.info.get("dpi")
-    if isinstance(dpi, tuple) and dpi and dpi[0]:
-        value = round(float(dpi[0]))
-        return value if 70 <= value <= 1200 else None
-    return None
+_TESSERACT_MODES = frozenset({"1", "L", "RGB"})
+"""What Tesseract reads; palette and alpha images need converting."""

@@ -18,6 +18,7 @@ from pipeline._exec.pdftoppm import render_page
 from pipeline.exceptions import CorruptFile, EmptyFile, EncryptedPdf
 from pipeline.extract.image import MAX_PIXELS
 from pipeline.extract.ocr import OcrOptions, ocr_page
+from pipeline.extract.preview import PDF_DPI, preview_of
 from pipeline.records import Page, PageKind
 
 # pdfminer logs a warning for each damaged object it reads past; what it cannot read
@@ -54,7 +55,7 @@ def read_pdf(path: Path, options: OcrOptions) -> tuple[tuple[Page, ...], tuple[s
     """Extract every page; return the pages and notes on what was dropped."""
     layer = read_layer(path, options)
     pages = tuple(
-        page if page is not None else ocr_pdf_page(path, number, options)
+        page if page is not None else ocr_pdf_page(path, number, options)[0]
         for number, page in enumerate(layer.pages, start=1)
     )
     return pages, layer.notes
@@ -96,11 +97,16 @@ def read_layer(path: Path, options: OcrOptions) -> Layer:
     return Layer(tuple(pages), notes, tuple(page.image_bytes for page in layer))
 
 
-def ocr_pdf_page(path: Path, number: int, options: OcrOptions) -> Page:
-    """Render page ``number`` (1-based) and OCR it."""
+def ocr_pdf_page(
+    path: Path, number: int, options: OcrOptions, *, preview: bool = False
+) -> tuple[Page, bytes | None]:
+    """Render page ``number`` (1-based) and OCR it; with ``preview``, make its page image
+    for people from the same render (see :mod:`pipeline.extract.preview`)."""
     with tempfile.TemporaryDirectory(prefix="minutes-pdf-") as tmp:
         image = render_page(path, number, Path(tmp), dpi=options.dpi, timeout=options.timeout)
-        return ocr_page(image, number, options)
+        page = ocr_page(image, number, options)
+        made = preview and options.dpi == PDF_DPI  # else the review renders it as PDF_DPI
+        return page, preview_of(image, options.dpi) if made else None
 
 
 def _read_layer(path: Path) -> list[_LayerPage]:
