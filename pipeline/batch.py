@@ -44,7 +44,7 @@ from pipeline.extract import (
     recognise,
     source_digest,
 )
-from pipeline.normalise import Normalizer, default_normalizer
+from pipeline.normalise import Normalizer, default_normalizer, fix_encoding_stage
 from pipeline.records import Change, Document, Page, PageKind
 from pipeline.review import image_path, write_review
 from pipeline.segment import segment
@@ -575,6 +575,8 @@ class _Batch:
         self.evidence: tuple[str, ...] | None = None
         self.evidence_key = ""
         self.lexicons = ""
+        self.user_entries: list[tuple[str, str]] = []
+        """The user lists' words, each of which is a cache key of the documents it can touch."""
         self.text_root = _resolved(out / "text") or out / "text"
         self.ship_bytes = False
         """Send each source's content with its tasks, for workers that share no storage."""
@@ -701,7 +703,11 @@ class _Batch:
         # start on the first OCR pages, then renews them: workers forked from it now
         # share both instead of each loading them.
         self.runner.dispatch()
-        self.lexicons = manifest.lexicons_digest(default_normalizer())
+        normalizer = default_normalizer()
+        self.lexicons = manifest.lexicons_digest(normalizer)
+        lexicon = normalizer.lexicon
+        self.user_entries = [("accept", word) for word in sorted(lexicon.accepted)]
+        self.user_entries += [("protect", word) for word in sorted(lexicon.protected)]
         segment("Närvarande\n", source="")
         self.keys = self.keys.for_cleaning(
             lexicons=self.lexicons, threshold=self.options.threshold, protect=self.options.protect
@@ -721,7 +727,13 @@ class _Batch:
         doc = self.docs[index]
         assert doc.document is not None and doc.document_key is not None
         assert self.evidence is not None
-        doc.cleaned_key = self.keys.cleaned(doc.document_key, doc.source.name, self.evidence_key)
+        text = doc.document.text
+        # The words the normaliser sees are those of the text with its encoding repaired.
+        repaired = fix_encoding_stage(text)[0] if self.user_entries else text
+        user = manifest.user_digest(self.user_entries, text, repaired)
+        doc.cleaned_key = self.keys.cleaned(
+            doc.document_key, doc.source.name, self.evidence_key, user
+        )
         cached = self._load(manifest.CLEANED, doc.cleaned_key, Cleaned)
         if cached is not None:
             self._finish(index, cached)

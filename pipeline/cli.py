@@ -278,7 +278,8 @@ def build_parser() -> argparse.ArgumentParser:
             "Process every file under --raw and write the outputs under --out.\n\n"
             "Work is cached in OUT/.cache by content: a re-run redoes only what changed\n"
             "(OCR only for new or edited files; a changed lexicon re-normalises from the\n"
-            "cache), and a run that was killed picks up where it stopped. A file that\n"
+            "cache, a word taught with 'minutes lexicon' only the files it can change),\n"
+            "and a run that was killed picks up where it stopped. A file that\n"
             "cannot be read gets a 'failed' row in documents.csv and one line on stderr;\n"
             "the others are processed all the same. Sources are only ever read."
         ),

@@ -13,8 +13,10 @@ and a page's: the source's content hash, the pipeline's version and the code of
 its extraction stage, the versions of Tesseract, Poppler and the parsing
 libraries, and the OCR settings. A cleaned document's: its document key, its
 name, the pipeline's version and code, the lexicons' hash, the run's
-normalisation settings and the batch's evidence (its clean documents). So a
-changed lexicon re-normalises from the cached documents without OCR, an edited
+normalisation settings, the batch's evidence (its clean documents) and the
+entries of the user lists that can touch its text. So a changed lexicon
+re-normalises from the cached documents without OCR, a word taught with
+``minutes lexicon`` re-normalises only the documents it can change, an edited
 source is extracted again, and a renamed one is not.
 
 Every file is written whole (temporary file, then rename) by the main process;
@@ -47,6 +49,7 @@ from pipeline.exceptions import UsageError
 from pipeline.export import write_atomic
 from pipeline.extract.ocr import OcrOptions
 from pipeline.normalise import Normalizer
+from pipeline.teach import Reach
 
 T = TypeVar("T")
 
@@ -118,7 +121,11 @@ def _program_version(program: str, flag: str) -> str:
 
 
 def lexicons_digest(normalizer: Normalizer) -> str:
-    """Hash of the lexicon, the OCR confusion table and the context model a run uses."""
+    """Hash of the lexicon, the OCR confusion table and the context model a run uses.
+
+    The user lists are left out: what they do to a document is keyed per document
+    (:func:`user_digest`), so teaching a word re-normalises only where it can matter.
+    """
     confusions = normalizer.lexicon.lexicon_dir / "confusions.tsv"
     try:
         table = hashlib.sha256(confusions.read_bytes()).hexdigest()
@@ -126,7 +133,14 @@ def lexicons_digest(normalizer: Normalizer) -> str:
         table = "none"
     context = normalizer.context
     model = context.cache_path.name if context and context.cache_path else "none"
-    return digest(normalizer.lexicon.sha256, table, model)
+    return digest(normalizer.lexicon.base_sha256, table, model)
+
+
+def user_digest(entries: Iterable[tuple[str, str]], *texts: str) -> str:
+    """Hash of the user-list ``(list, word)`` entries that can change how a document with
+    these texts is normalised (:class:`pipeline.teach.Reach`): the rest cannot."""
+    reach = Reach(*texts)
+    return digest(*(f"{name}\t{word}" for name, word in sorted(entries) if reach.touches(word)))
 
 
 @dataclass(frozen=True, slots=True)
@@ -176,10 +190,11 @@ class Keys:
     def page(self, sha256: str, number: int) -> str:
         return digest("page", self.extract, sha256, str(number))
 
-    def cleaned(self, document: str, source: str, evidence: str) -> str:
+    def cleaned(self, document: str, source: str, evidence: str, user: str) -> str:
+        """The key of a cleaned document; ``user`` is its :func:`user_digest`."""
         if not self.clean:
             raise ValueError("keys made for extraction only")
-        return digest("cleaned", self.clean, document, source, evidence)
+        return digest("cleaned", self.clean, document, source, evidence, user)
 
 
 # --------------------------------------------------------------------------- records as JSON

@@ -45,6 +45,7 @@ __all__ = [
     "DECISION_FIELDS",
     "FORMULA_START",
     "REJECT",
+    "Reach",
     "Taught",
     "TeachError",
     "accept",
@@ -283,19 +284,30 @@ def affected(words: Iterable[str], *texts: str) -> bool:
     >>> affected(["Kvarnbyskolan"], "Protokoll fört vid mötet")
     False
     """
-    keys = {fold(word) for entry in words for word in entry_words(entry)}
-    if not keys:
-        return False
-    folded = [fold(text) for text in texts]
-    folded += [_LINE_HYPHEN.sub("", text) for text in folded]
-    if any(key in text for key in keys for text in folded):
-        return True
-    tokens = {token for text in folded for token in _WORD_TOKEN.findall(text)}
-    return any(
-        process.extractOne(
-            key, tokens, scorer=Levenshtein.distance, score_cutoff=max(2, len(key) // 4)
+    reach = Reach(*texts)
+    return any(reach.touches(word) for entry in words for word in entry_words(entry))
+
+
+class Reach:
+    """The texts of one document, folded once, to ask of many words whether they are
+    :func:`affected`: what a batch does for every user-list word and every document."""
+
+    def __init__(self, *texts: str) -> None:
+        folded = [fold(text) for text in texts]
+        self._texts = folded + [_LINE_HYPHEN.sub("", text) for text in folded]
+        self._tokens: list[str] | None = None
+
+    def touches(self, word: str) -> bool:
+        """Whether a change to the user lists touching ``word`` can alter the reading."""
+        key = fold(word)
+        if not key or any(key in text for text in self._texts):
+            return bool(key)
+        if len(key) < _FUZZY_MIN_LEN:
+            return False
+        if self._tokens is None:
+            self._tokens = sorted({t for text in self._texts for t in _WORD_TOKEN.findall(text)})
+        cutoff = max(2, len(key) // 4)
+        match = process.extractOne(
+            key, self._tokens, scorer=Levenshtein.distance, score_cutoff=cutoff
         )
-        is not None
-        for key in keys
-        if len(key) >= _FUZZY_MIN_LEN
-    )
+        return match is not None

@@ -17,7 +17,7 @@ import pytest
 from bad_inputs import MINUTES, make_bad_corpus, snapshot
 from conftest import RAW, CorpusEntry, extract_once
 
-from pipeline import _concurrent, manifest
+from pipeline import _concurrent, manifest, teach
 from pipeline.batch import RunOptions, Work, run
 from pipeline.exceptions import UsageError
 from pipeline.extract import OcrOptions, draft, ocr_page_of
@@ -321,9 +321,11 @@ def test_forced_rerun_is_byte_identical(reference: tuple[Path, Path], tmp_path: 
     assert _files(out) == _files(expected)
 
 
-def test_a_changed_lexicon_renormalises_without_ocr(
-    reference: tuple[Path, Path], tmp_path: Path
-) -> None:
+def _rerun_with_lexicons(
+    reference: tuple[Path, Path], tmp_path: Path, edit: Callable[[Path], None]
+) -> tuple[Path, str]:
+    """Re-run into a copy of the reference outputs with an edited copy of the lexicons;
+    check no document was extracted again; return the outputs and stderr."""
     raw, expected = reference
     out = tmp_path / "out"
     shutil.copytree(expected, out)
@@ -331,10 +333,8 @@ def test_a_changed_lexicon_renormalises_without_ocr(
     extracted = {p.name: p.stat().st_mtime_ns for p in documents.iterdir()}
     lexicons = tmp_path / "lexicons"
     shutil.copytree(RAW.parent.parent / "lexicons", lexicons)
-    with (lexicons / "user" / "protect.txt").open("a", encoding="utf-8") as handle:
-        handle.write("\nSammanträdesrummet\n")
+    edit(lexicons)
     env = {**os.environ, "MINUTES_LEXICONS": str(lexicons), "MINUTES_CACHE": str(tmp_path / "c")}
-
     proc = subprocess.run(
         _minutes("run", "--raw", str(raw), "--out", str(out), "--jobs", "2"),
         capture_output=True,
@@ -342,17 +342,52 @@ def test_a_changed_lexicon_renormalises_without_ocr(
         check=False,
         env=env,
     )
-
     assert proc.returncode == 0, proc.stderr
-    assert "8 of 8 documents processed (0 unchanged, 8 normalised again)" in proc.stderr
-    assert {p.name: p.stat().st_mtime_ns for p in documents.iterdir()} == extracted
-    recorded = json.loads((out / manifest.CACHE_DIR / "manifest.json").read_text("utf-8"))
-    assert (
-        recorded["lexicons"]
-        != json.loads((expected / manifest.CACHE_DIR / "manifest.json").read_text("utf-8"))[
-            "lexicons"
-        ]
+    assert {p.name: p.stat().st_mtime_ns for p in documents.iterdir()} == extracted  # no OCR
+    return out, proc.stderr
+
+
+def _recorded_lexicons(out: Path) -> str:
+    manifest_file = out / manifest.CACHE_DIR / "manifest.json"
+    return str(json.loads(manifest_file.read_text("utf-8"))["lexicons"])
+
+
+def test_a_changed_lexicon_renormalises_without_ocr(
+    reference: tuple[Path, Path], tmp_path: Path
+) -> None:
+    def edit(lexicons: Path) -> None:
+        with (lexicons / "domain.tsv").open("a", encoding="utf-8") as handle:
+            handle.write("\nsammanträdesrummet\t1e-6\n")
+
+    out, stderr = _rerun_with_lexicons(reference, tmp_path, edit)
+    assert "8 of 8 documents processed (0 unchanged, 8 normalised again)" in stderr
+    assert _recorded_lexicons(out) != _recorded_lexicons(reference[1])
+
+
+def test_a_taught_word_renormalises_only_the_documents_it_can_touch(
+    reference: tuple[Path, Path], tmp_path: Path
+) -> None:
+    # The stripped export reads "Volontarcentralen", which the normaliser restores; the
+    # mojibake one has "VolontÃ¤rcentralen", the same word once its encoding is repaired;
+    # the scanned PDF has it too. The other five documents cannot be changed by it.
+    touched = {"m01_scan.pdf", "m05_mojibake.txt", "m06_stripped.txt"}
+    word = "Volontarcentralen"
+    raw, expected = reference
+    assert word in (raw / "m06_stripped.txt").read_text("utf-8")
+    assert word not in (expected / "text" / "m06_stripped.txt.txt").read_text("utf-8")
+
+    out, stderr = _rerun_with_lexicons(
+        reference, tmp_path, lambda lexicons: teach.protect([word], lexicons)
     )
+
+    assert "8 of 8 documents processed (5 unchanged, 3 normalised again)" in stderr
+    assert _recorded_lexicons(out) == _recorded_lexicons(expected)
+    for text in sorted((expected / "text").iterdir()):
+        again = (out / "text" / text.name).read_text("utf-8")
+        if text.name.removesuffix(".txt") in touched:
+            continue
+        assert again == text.read_text("utf-8"), text.name
+    assert word in (out / "text" / "m06_stripped.txt.txt").read_text("utf-8")  # kept as written
 
 
 # --------------------------------------------------------------------------- parallel work

@@ -184,17 +184,15 @@ class _Sources:
     def protect(self) -> Path:
         return self.lexicon_dir / "user" / "protect.txt"
 
-    def digest(self) -> str:
-        """sha256 over every input of the build, so any edit gives a new cache."""
+    def digest(self, *, user: bool = True) -> str:
+        """sha256 over every input of the build, so any edit gives a new cache; without
+        ``user``, over all but the user lists."""
         sha = hashlib.sha256()
         sha.update(f"build {_BUILD_VERSION}\nwordfreq {self.wordfreq}\n".encode())
-        for name, path in (
-            ("dic", self.dic),
-            ("aff", self.aff),
-            ("domain", self.domain),
-            ("accept", self.accept),
-            ("protect", self.protect),
-        ):
+        inputs = [("dic", self.dic), ("aff", self.aff), ("domain", self.domain)]
+        if user:
+            inputs += [("accept", self.accept), ("protect", self.protect)]
+        for name, path in inputs:
             try:
                 data = path.read_bytes()
             except FileNotFoundError:
@@ -273,6 +271,8 @@ class Lexicon:
 
     sha256: str
     """Hash of every source (Hunspell files, domain.tsv, user lists, wordfreq version)."""
+    base_sha256: str
+    """Hash of every source but the user lists: what a change of those lists leaves alone."""
     protected: frozenset[str]
     """Words and names from ``user/protect.txt`` the normaliser must never change."""
     accepted: frozenset[str]
@@ -953,6 +953,7 @@ def load(lexicon_dir: Path | None = None, *, cache_dir: Path | None = None) -> L
             raise LexiconError(f"{path}: cache unreadable right after building it")
     lexicon = Lexicon(
         sha256=digest,
+        base_sha256=sources.digest(user=False),
         protected=data["protected"],
         accepted=data["accepted"],
         lexicon_dir=sources.lexicon_dir,
