@@ -45,7 +45,8 @@ def _add_ocr_arguments(parser: argparse.ArgumentParser) -> None:
         type=float,
         default=300.0,
         metavar="SECONDS",
-        help="give up on a page after this long (default: 300)",
+        help="give up on a page (its OCR, or parsing its text layer) after this long "
+        "(default: 300)",
     )
 
 

@@ -18,6 +18,7 @@ import zlib
 from pathlib import Path
 
 from pypdf import PdfReader, PdfWriter
+from pypdf.generic import DecodedStreamObject, DictionaryObject, NameObject
 
 MINUTES = (
     "Gemensam utvecklingsgrupp\n\nNärvarande\nKarin Lund, FMN\nBo Ek, RSMH (antecknar)\n\n"
@@ -47,6 +48,29 @@ def bomb_png(width: int = 100_000, height: int = 100_000) -> bytes:
 def encrypted_pdf(source: Path) -> bytes:
     writer = PdfWriter(clone_from=PdfReader(source))
     writer.encrypt("hemligt")
+    buffer = io.BytesIO()
+    writer.write(buffer)
+    return buffer.getvalue()
+
+
+def slow_pdf(operators: int = 200_000) -> bytes:
+    """A PDF of a few kilobytes whose one page draws ``operators`` one-letter strings:
+    pdfminer spends about 4 s per 100,000 of them."""
+    writer = PdfWriter()
+    page = writer.add_blank_page(595, 842)
+    font = DictionaryObject(
+        {
+            NameObject("/Type"): NameObject("/Font"),
+            NameObject("/Subtype"): NameObject("/Type1"),
+            NameObject("/BaseFont"): NameObject("/Helvetica"),
+        }
+    )
+    fonts = DictionaryObject({NameObject("/F1"): writer._add_object(font)})
+    page[NameObject("/Resources")] = DictionaryObject({NameObject("/Font"): fonts})
+    content = DecodedStreamObject()
+    content.set_data(b"BT /F1 2 Tf 10 10 Td " + b"(a) Tj " * operators + b"ET")
+    page[NameObject("/Contents")] = writer._add_object(content)
+    page.compress_content_streams()
     buffer = io.BytesIO()
     writer.write(buffer)
     return buffer.getvalue()

@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from bad_inputs import MINUTES, make_bad_corpus, snapshot
+from bad_inputs import MINUTES, make_bad_corpus, slow_pdf, snapshot
 from conftest import RAW, CorpusEntry, extract_once
 
 from pipeline import _concurrent, manifest, teach
@@ -147,6 +147,27 @@ def test_a_page_that_takes_too_long_fails_its_document_and_is_retried_next_run(
     work = {o.source: o.work for o in result.outcomes}
     assert work == {"anteckningar.txt": Work.UNCHANGED, "skannad.png": Work.EXTRACTED}
     assert "Närvarande" in (out / "text" / "skannad.png.txt").read_text(encoding="utf-8")
+
+
+def test_a_pdf_that_keeps_the_parser_busy_is_given_up_in_a_worker(tmp_path: Path) -> None:
+    raw, out = tmp_path / "raw", tmp_path / "out"
+    raw.mkdir()
+    (raw / "seg.pdf").write_bytes(slow_pdf())  # about 8 s of parsing
+    (raw / "anteckningar.txt").write_bytes(_text_file())
+
+    proc = subprocess.run(
+        _minutes("run", "--raw", str(raw), "--out", str(out), "-j", "2", "--page-timeout", "1"),
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+    assert proc.returncode == 1
+    line = f"minutes: {raw}/seg.pdf: PDF too slow to parse: reading page 1 took over 1 s; given up"
+    assert line in proc.stderr.splitlines()
+    rows = _rows(out)
+    assert rows["seg.pdf"]["status"] == "failed" and "too slow" in rows["seg.pdf"]["error"]
+    assert rows["anteckningar.txt"]["status"] == "ok"
 
 
 def test_folders_that_overlap_are_a_usage_error(tmp_path: Path) -> None:

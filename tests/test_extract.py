@@ -7,6 +7,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+from bad_inputs import slow_pdf
 from conftest import CorpusEntry, extract_once, shared_or_skip
 
 from pipeline.exceptions import (
@@ -16,7 +17,7 @@ from pipeline.exceptions import (
     UnreadableFile,
     UnsupportedFormat,
 )
-from pipeline.extract import extract, recognise
+from pipeline.extract import OcrOptions, extract, recognise
 from pipeline.extract.preview import page_preview
 from pipeline.metrics import cer
 from pipeline.records import PageKind, SourceKind
@@ -155,6 +156,14 @@ def test_text_encodings_are_detected(
     assert codecs.lookup(document.encoding or "").name == expected
 
 
+def test_a_utf8_mark_before_a_cp1252_export_is_read_past(tmp_path: Path) -> None:
+    text = "Vi träffas på måndag för att se över året."
+    path = tmp_path / "minutes.txt"
+    path.write_bytes(codecs.BOM_UTF8 + text.encode("cp1252"))
+    document = extract(path)
+    assert document.text == text and document.encoding == "cp1252"
+
+
 @pytest.mark.parametrize(
     ("content", "error"),
     [
@@ -163,8 +172,9 @@ def test_text_encodings_are_detected(
         (bytes(range(256)) * 8, UnsupportedFormat),
         (b"%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF", CorruptFile),
         (b"\x89PNG\r\n\x1a\n" + b"\x00" * 40, CorruptFile),
+        (codecs.BOM_UTF16_LE + b"\x00\xd8" + bytes(range(256)), UnsupportedFormat),
     ],
-    ids=["empty", "blank", "binary-junk", "corrupt-pdf", "truncated-png"],
+    ids=["empty", "blank", "binary-junk", "corrupt-pdf", "truncated-png", "utf16-mark-junk"],
 )
 def test_bad_input_raises_a_one_line_error_naming_the_file(
     tmp_path: Path, content: bytes, error: type[Exception]
@@ -175,6 +185,13 @@ def test_bad_input_raises_a_one_line_error_naming_the_file(
         extract(path)
     assert caught.value.path == path  # type: ignore[attr-defined]
     assert "\n" not in str(caught.value)
+
+
+def test_a_pdf_too_slow_to_parse_is_given_up_after_the_page_timeout(tmp_path: Path) -> None:
+    path = tmp_path / "seg.pdf"
+    path.write_bytes(slow_pdf())  # about 8 s of parsing
+    with pytest.raises(CorruptFile, match=r"too slow to parse: reading page 1 took over 0\.5 s"):
+        extract(path, OcrOptions(timeout=0.5))
 
 
 def test_encrypted_pdf_is_reported(tmp_path: Path, sample: dict[str, CorpusEntry]) -> None:

@@ -151,11 +151,7 @@ def draft(path: Path | str, options: OcrOptions | None = None) -> Draft:
             for magic, what in _UNSUPPORTED:
                 if data.startswith(magic):
                     raise UnsupportedFormat(f"unsupported format: {what}")
-            try:
-                page, encoding = read_text(data)
-            except UnicodeError as error:  # a byte-order mark before bytes it cannot announce
-                reason = getattr(error, "reason", None) or str(error)
-                raise UnsupportedFormat(f"binary content, not text ({reason})") from error
+            page, encoding = read_text(data)
             pages = (page,)
     except MinutesError as error:
         error.path = error.path or path

@@ -14,6 +14,7 @@ from typing import Any
 import pdfplumber
 from pdfminer.pdfdocument import PDFPasswordIncorrect
 
+from pipeline._deadline import TimeLimit, time_limit
 from pipeline._exec.pdftoppm import render_page
 from pipeline.exceptions import CorruptFile, EmptyFile, EncryptedPdf
 from pipeline.extract.image import MAX_PIXELS
@@ -78,7 +79,7 @@ def read_layer(path: Path, options: OcrOptions) -> Layer:
     OCR is left to :func:`ocr_pdf_page`, so the pages of one PDF can be recognised
     in parallel.
     """
-    layer = _read_layer(path)
+    layer = _read_layer(path, options.timeout)
     repeated = _repeated_margin_lines(layer)
     notes = tuple(f"dropped repeated header/footer: {line!r}" for line in sorted(repeated))
     pages: list[Page | None] = []
@@ -109,10 +110,23 @@ def ocr_pdf_page(
         return page, preview_of(image, options.dpi) if made else None
 
 
-def _read_layer(path: Path) -> list[_LayerPage]:
+def _read_layer(path: Path, timeout: float) -> list[_LayerPage]:
+    """Every page's text layer; opening the file and reading each page may take
+    ``timeout`` seconds each (a pathological file can keep pdfminer busy for hours)."""
+    step = "opening the file"
+    pages: list[_LayerPage] = []
     try:
-        with pdfplumber.open(path) as pdf:
-            pages = [_read_page(number, page) for number, page in enumerate(pdf.pages, 1)]
+        with time_limit(timeout):
+            pdf = pdfplumber.open(path)
+        with pdf:
+            with time_limit(timeout):
+                listed = pdf.pages
+            for number, page in enumerate(listed, 1):
+                step = f"reading page {number}"
+                with time_limit(timeout):
+                    pages.append(_read_page(number, page))
+    except TimeLimit as error:
+        raise CorruptFile(f"PDF too slow to parse: {step} took {error}; given up") from None
     except Exception as error:
         # pdfplumber wraps pdfminer's errors, and pdfminer raises bare exceptions
         # of many types on damaged files: look through the whole chain.

@@ -22,15 +22,28 @@ _BOMS = (
 def decode(data: bytes) -> tuple[str, str]:
     """Return ``(text, encoding)`` for the bytes of a text file.
 
-    Valid UTF-8 is taken as UTF-8 (mojibake inside it is the normaliser's
-    job); anything else goes to charset-normalizer's detector.
+    A byte-order mark names the encoding; valid UTF-8 is taken as UTF-8
+    (mojibake inside it is the normaliser's job); a Western code page that
+    gives Swedish letters comes next; anything else goes to charset-normalizer's
+    detector.
 
     >>> decode("Närvarande".encode("cp1252"))
     ('Närvarande', 'cp1252')
     """
     for bom, encoding in _BOMS:
         if data.startswith(bom):
-            return data.decode(encoding), encoding.removesuffix("-sig")
+            try:
+                return data.decode(encoding), encoding.removesuffix("-sig")
+            except UnicodeDecodeError as error:
+                if bom != codecs.BOM_UTF8:
+                    raise UnsupportedFormat(
+                        f"binary content, not text (a {encoding} byte-order mark, "
+                        f"then bytes that are not {encoding}: {error.reason})"
+                    ) from error
+            # A UTF-8 mark before text saved in another encoding (an editor that added
+            # it to a cp1252 file, say): judge the rest as if unmarked.
+            data = data[len(bom) :]
+            break
     try:
         return data.decode("utf-8"), "utf-8"
     except UnicodeDecodeError:
