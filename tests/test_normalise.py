@@ -44,6 +44,19 @@ def test_stripped_diacritics_are_restored(normalizer: Normalizer) -> None:
     assert right / words >= 0.985
 
 
+def test_a_stripped_capital_inside_a_sentence_stays_a_capital(normalizer: Normalizer) -> None:
+    # Names and places that lost the dots of their first letter keep it capitalised; only
+    # in OCR-damaged text is such a capital taken for a misread small letter (Okat: ökat).
+    stripped = (
+        "Motet holls pa fritidsgarden. Vi traffas nasta gang pa Angsgatan 4, och da ska vi "
+        "ocksa prata om Orebro och om Asa Lindstroms forslag. Det ar viktigt att alla far "
+        "veta vad som hander."
+    )
+    restored = normalizer(stripped).text
+    assert "på Ängsgatan 4" in restored
+    assert "om Örebro och om Åsa Lindströms förslag" in restored
+
+
 def test_mojibake_is_repaired_exactly(normalizer: Normalizer) -> None:
     for path in TRUTHS:
         truth = path.read_text(encoding="utf-8")

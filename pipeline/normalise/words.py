@@ -370,8 +370,15 @@ class WordFixer:
         else:
             scored[lower] = max(scored.get(lower, -math.inf), keep)
         # Without the Swedish model Tesseract reads a dotted first letter as a
-        # capital (Okat for ökat): inside a sentence such a capital is not kept.
-        misread_capital = not sentence_start and word[:1] in "AO" and word[1:].islower()
+        # capital (Okat for ökat): inside a sentence of an OCR-damaged text such a
+        # capital is not kept. In a text that only lost its diacritics it is a
+        # name's (Angsgatan for Ängsgatan).
+        misread_capital = (
+            not sentence_start
+            and word[:1] in "AO"
+            and word[1:].islower()
+            and self.p_glyph >= self.settings.glyph_damage_min
+        )
         ranked = sorted(
             (
                 _Candidate(
