@@ -48,7 +48,7 @@ __all__ = [
     "load_context",
 ]
 
-_BUILD_VERSION = "2"  # bump whenever the counting rules or the cache layout change
+_BUILD_VERSION = "3"  # bump whenever the counting rules or the cache layout change
 _CACHE_PREFIX = "context-"
 _CACHE_SUFFIX = ".marshal"
 
@@ -245,8 +245,8 @@ def _source_files(sources: Iterable[Path]) -> list[Path]:
 def file_blocks(path: Path) -> list[str]:
     """The Swedish blocks of running text in one source file."""
     text = path.read_text(encoding="utf-8", errors="replace")
-    if path.suffix == ".txt":
-        return list(text_blocks(text))
+    if path.suffix == ".txt":  # lines starting with "#" are the file's comments
+        return list(text_blocks(re.sub(r"(?m)^#.*\n?", "", text)))
     return [block for block in html_blocks(text) if is_swedish(block)]
 
 
