@@ -83,6 +83,13 @@ _MARKS_ONLY = re.compile(r"^[ \t]*[-–—|~_¦^`'‘’.,:;¢«»]+[ \t]*$", re
 # Underscores and the opening single quote are not Swedish punctuation: stuck
 # to a word in OCR output they are specks (addresses are left alone).
 _STUCK = re.compile(r"(?<![\w@/.:])[_‘]+(?=[^\W\d_])|(?<=[^\W\d_])_+(?![\w@/.])")
+# Without the Swedish model Tesseract often opens a line with a dash stuck to its
+# first word, also after a word broken at the line end (dag- / -ordningen, AMF-- /
+# - dagen). A list item has a space after its dash; a word does not start with one.
+_BROKEN_WORD_DASH = re.compile(r"(?<=[^\W\d_])-+[ \t]*\n([ \t]*)-[ \t]?(?=[a-zåäö])")
+_LINE_START_DASH = re.compile(r"^([ \t]*)-(?=[a-zåäö]{2})", re.MULTILINE)
+# ... and a full stop or comma after a line-end hyphen (Solro-. / sen).
+_HYPHEN_SPECK = re.compile(r"(?<=[^\W\d_]-)[.,'`]+(?=[ \t]*$)", re.MULTILINE)
 
 
 def remove_specks(text: str) -> str:
@@ -98,7 +105,21 @@ def remove_specks(text: str) -> str:
     'Samverkan - workshop'
     >>> remove_specks("‘Välkommen till _Arbetsmarknad och görs_ kan -\\n-\\n- Punkt")
     'Välkommen till Arbetsmarknad och görs kan\\n\\n- Punkt'
+
+    A dash stuck to the first word of a line is dust as well, and so is one opening
+    the line after a broken word, which the hyphenation stage then joins:
+
+    >>> ocr = "sätta dag-\\n-ordningen i\\n-november, AMF--\\n- dagen, Solro-.\\nsen"
+    >>> print(remove_specks(ocr))
+    sätta dag-
+    ordningen i
+    november, AMF-
+    dagen, Solro-
+    sen
     """
+    text = _BROKEN_WORD_DASH.sub(r"-\n\1", text)
+    text = _LINE_START_DASH.sub(r"\1", text)
+    text = _HYPHEN_SPECK.sub("", text)
     text = _SPECK.sub("", text)
     text = _TRAILING_DASH.sub("", text)
     text = _MARKS_ONLY.sub("", text)

@@ -211,6 +211,23 @@ class WordFixer:
     def _fix_token(self, flat: list[_Token], index: int, changes: list[Change]) -> None:
         token = flat[index]
         core = token.core
+        glued = self._glued_by_dash(core) if "-" in core else None
+        if glued is not None:
+            applied = self.settings.threshold <= _GLUED_CONFIDENCE
+            changes.append(
+                Change(
+                    stage=STAGE,
+                    line=token.line + 1,
+                    column=token.column + 1,
+                    original=core,
+                    replacement=glued,
+                    confidence=_GLUED_CONFIDENCE,
+                    applied=applied,
+                )
+            )
+            if applied:
+                flat[index] = token.replace(glued)
+                return
         if self._cache.get(core, False) is None:
             return  # the fast path: nothing else this word could be
         left = _neighbour(flat, index, -1)
@@ -648,8 +665,13 @@ class WordFixer:
             if i + 1 >= len(lines):
                 break
             match = _HYPHEN_END.search(lines[i])
-            nxt = _LINE_START.match(lines[i + 1]) if match else None
-            if match is None or nxt is None:
+            if match is None:
+                continue
+            following = i + 1
+            if not lines[following].strip() and following + 1 < len(lines):
+                following += 1  # OCR put a paragraph break inside the word (Kamratfore- / / ningen)
+            nxt = _LINE_START.match(lines[following])
+            if nxt is None:
                 continue
             head, tail = match.group("head"), nxt.group("tail")
             last = head.rsplit("-", 1)[-1]
@@ -666,7 +688,7 @@ class WordFixer:
             breaks = "\f" * lead.count("\f")
             replacement_line = replacement + nxt.group("punct")
             lines[i] = lines[i][: match.start("head")] + replacement_line + match.group("after")
-            lines[i + 1] = breaks + lines[i + 1][nxt.end() :].lstrip(" ")
+            lines[following] = breaks + lines[following][nxt.end() :].lstrip(" ")
             changes.append(
                 Change(
                     stage="hyphenation",
@@ -680,6 +702,24 @@ class WordFixer:
             )
         return "\n".join(lines), changes
 
+    def _glued_by_dash(self, core: str) -> str | None:
+        """Two words Tesseract joined with a dash for a space (``att-ordna``), as two
+        words; ``None`` for anything else.
+
+        Only in OCR-damaged text, and only when the first word is a function word:
+        a compound never starts with ``att``, ``inte`` or ``och``, while a real
+        hyphenated word joins an acronym, letter or name to a noun (``AMF-dagen``).
+        """
+        if self.p_glyph < self.settings.glyph_damage_min:
+            return None
+        match = _DASH_GLUED.fullmatch(core)
+        if match is None or self.lexicon.is_word(core):
+            return None
+        head, tail = match.groups()
+        if self.lexicon.freq(head) < self.settings.function_word or not self._acceptable(tail):
+            return None
+        return f"{head} {tail}"
+
     def _acceptable(self, word: str) -> bool:
         """A word, a compound of words, or one OCR/diacritic slip away from a word."""
         lower = word.lower()
@@ -691,9 +731,12 @@ class WordFixer:
 
 
 _PIECES = re.compile(r"([-/])")
+_DASH_GLUED = re.compile(r"([a-zåäö]{1,5})-([a-zåäö]{2,})")
+_GLUED_CONFIDENCE = 0.9
 # The last token of a line: letters (and inner hyphens) ending in a hyphen.
 _HYPHEN_END = re.compile(
-    r"(?:^|(?<=[\s\"'(«„”]))(?P<head>[^\W\d_]+(?:-[^\W\d_]+)*)-(?P<after>[ \t]*)$"
+    # Digits inside the word are OCR'd letters (ans6- / kan); the word starts with a letter.
+    r"(?:^|(?<=[\s\"'(«„”]))(?P<head>[^\W\d_][^\W_]*(?:-[^\W\d_]+)*)-(?P<after>[ \t]*)$"
 )
 _LINE_START = re.compile(
     r"^(?P<lead>[\s\f]*)(?P<tail>[a-zåäöé][^\W\d_]*)(?P<punct>[.,;:!?)”\"]*)(?=\s|$)"
