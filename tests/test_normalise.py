@@ -129,15 +129,18 @@ def test_hyphenation_and_bullets(normalizer: Normalizer) -> None:
     assert {"hyphenation", "bullets"} <= stages
 
 
-def test_dashes_tesseract_adds_without_the_swedish_model(normalizer: Normalizer) -> None:
+def test_dashes_and_dots_tesseract_adds_without_the_swedish_model(normalizer: Normalizer) -> None:
     # As read by `tesseract -l eng`: a dash opening the line after a broken word, a
     # paragraph break inside a broken word, a digit for ö in one, a full stop after a
-    # line-end hyphen, and a dash for the space after a function word.
+    # line-end hyphen, a dash for the space after a function word and a full stop for
+    # the one before.
     ocr = (
         "Det ar battre nar anvandarna sjalva far satta dag-\n-ordningen, sa han.\n"
         "Vi skriver till medlemmarna i Kamratfore-\n\nningen. Hon forklarar att ans6-\n"
         "kan ska vara inne i\n-november pa familjecentralen Solro-.\nsen, och det blir\n"
         "lattare att-ordna barnpassning. Men AMF-dagen och e-tjansten ar kvar.\n"
+        "Vilket st6d.som finns hos socialnamnden.i staden, t.ex. i rapport.pdf, fragor\n"
+        "till maja.sorling@exempelstad.se eller exempelstad.se.\n"
     )
     result = normalizer(ocr, ocr=True)
     assert result.text.count("\n") == ocr.count("\n"), "lines stay aligned with the source"
@@ -146,6 +149,8 @@ def test_dashes_tesseract_adds_without_the_swedish_model(normalizer: Normalizer)
         assert expected in words, expected
     assert "att ordna" in result.text
     assert "AMF-dagen" in words and "e tj" not in result.text  # real hyphens stay
+    assert "stöd som finns hos socialnämnden i staden, t.ex. i rapport.pdf," in result.text
+    assert "maja.sorling@exempelstad.se eller exempelstad.se." in result.text
 
 
 def test_changes_point_at_the_original_text(normalizer: Normalizer) -> None:

@@ -166,10 +166,13 @@ class Normalizer:
             memo=memo,
         )
         joined, hyphen_changes = fixer.join_hyphenation(bulleted)
-        fixed, word_changes = _per_page(joined, fixer.fix_text)
+        parted, glue_changes = _per_page(joined, fixer.unglue)
+        fixed, word_changes = _per_page(parted, fixer.fix_text)
         return Normalized(
             text=fixed,
-            changes=tuple(encoding_changes + bullet_changes + hyphen_changes + word_changes),
+            changes=tuple(
+                encoding_changes + bullet_changes + hyphen_changes + glue_changes + word_changes
+            ),
         )
 
 

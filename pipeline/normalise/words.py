@@ -211,23 +211,6 @@ class WordFixer:
     def _fix_token(self, flat: list[_Token], index: int, changes: list[Change]) -> None:
         token = flat[index]
         core = token.core
-        glued = self._glued_by_dash(core) if "-" in core else None
-        if glued is not None:
-            applied = self.settings.threshold <= _GLUED_CONFIDENCE
-            changes.append(
-                Change(
-                    stage=STAGE,
-                    line=token.line + 1,
-                    column=token.column + 1,
-                    original=core,
-                    replacement=glued,
-                    confidence=_GLUED_CONFIDENCE,
-                    applied=applied,
-                )
-            )
-            if applied:
-                flat[index] = token.replace(glued)
-                return
         if self._cache.get(core, False) is None:
             return  # the fast path: nothing else this word could be
         left = _neighbour(flat, index, -1)
@@ -702,23 +685,51 @@ class WordFixer:
             )
         return "\n".join(lines), changes
 
-    def _glued_by_dash(self, core: str) -> str | None:
-        """Two words Tesseract joined with a dash for a space (``att-ordna``), as two
-        words; ``None`` for anything else.
+    def unglue(self, text: str) -> tuple[str, list[Change]]:
+        """Part two words OCR glued with a dash or a full stop for the space between them.
 
-        Only in OCR-damaged text, and only when the first word is a function word:
-        a compound never starts with ``att``, ``inte`` or ``och``, while a real
-        hyphenated word joins an acronym, letter or name to a noun (``AMF-dagen``).
+        ``att-ordna``, ``inte-ha``: a compound never starts with a function word, while a
+        real hyphenated word joins an acronym, letter or name to a noun (``AMF-dagen``).
+        ``st6d.som``, ``av.de``: a function word after a full stop inside a token, which
+        no abbreviation (``t.ex.``), address or file name ends in. Only in OCR-damaged
+        text; the glue becomes a space, so columns stay where they were.
         """
         if self.p_glyph < self.settings.glyph_damage_min:
-            return None
-        match = _DASH_GLUED.fullmatch(core)
-        if match is None or self.lexicon.is_word(core):
-            return None
-        head, tail = match.groups()
-        if self.lexicon.freq(head) < self.settings.function_word or not self._acceptable(tail):
-            return None
-        return f"{head} {tail}"
+            return text, []
+        lines = text.split("\n")
+        changes: list[Change] = []
+        for number, line in enumerate(lines):
+            if "-" not in line and "." not in line:
+                continue
+            parted = line
+            found = [*_DASH_GLUED.finditer(line), *_DOT_GLUED.finditer(line)]
+            for match in sorted(found, key=lambda m: m.start()):
+                head, tail = match.group("head", "tail")
+                glue = line[match.end("head")]
+                function_word = tail if glue == "." else head
+                other = head if glue == "." else tail
+                if (
+                    self.lexicon.freq(function_word) < self.settings.function_word
+                    or (glue == "." and tail.lower() in _TLDS)
+                    or (glue == "-" and self.lexicon.is_word(f"{head}-{tail}"))
+                    or not self._acceptable(other)
+                ):
+                    continue
+                at = match.end("head")
+                parted = parted[:at] + " " + parted[at + 1 :]
+                changes.append(
+                    Change(
+                        stage="specks",
+                        line=number + 1,
+                        column=match.start() + 1,
+                        original=match.group(),
+                        replacement=f"{head} {tail}",
+                        confidence=_GLUED_CONFIDENCE,
+                        applied=True,
+                    )
+                )
+            lines[number] = parted
+        return "\n".join(lines), changes
 
     def _acceptable(self, word: str) -> bool:
         """A word, a compound of words, or one OCR/diacritic slip away from a word."""
@@ -731,8 +742,16 @@ class WordFixer:
 
 
 _PIECES = re.compile(r"([-/])")
-_DASH_GLUED = re.compile(r"([a-zåäö]{1,5})-([a-zåäö]{2,})")
+# Two words glued by a dash after a short word, or by a full stop before one.
+_DASH_GLUED = re.compile(
+    r"(?<![\w@/.:-])(?P<head>[a-zåäö]{1,5})-(?P<tail>[a-zåäö]{2,})(?![\w@/.-])"
+)
+_DOT_GLUED = re.compile(
+    r"(?<![\w@/.:-])(?P<head>[^\W\d_][^\W_]{2,})\.(?P<tail>[a-zåäö]{1,4})(?=[\s,;:!?)]|$)"
+)
+_TLDS = frozenset({"se", "nu", "com", "org", "net", "eu", "io", "info", "dk", "no", "fi"})
 _GLUED_CONFIDENCE = 0.9
+"""Confidence of parting glued words: a sure repair, as rules go, but a guess."""
 # The last token of a line: letters (and inner hyphens) ending in a hyphen.
 _HYPHEN_END = re.compile(
     # Digits inside the word are OCR'd letters (ans6- / kan); the word starts with a letter.
