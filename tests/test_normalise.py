@@ -57,6 +57,30 @@ def test_a_stripped_capital_inside_a_sentence_stays_a_capital(normalizer: Normal
     assert "om Örebro och om Åsa Lindströms förslag" in restored
 
 
+def test_hyphenated_words_and_capitals_get_their_diacritics_back(
+    normalizer: Normalizer,
+) -> None:
+    stripped = (
+        "Motet holls pa fritidsgarden. Ni kan svara via en e-tjanst, och alla far en "
+        "sms-paminnelse om prova-pa-dagar hos vard- och omsorgsforvaltningen och hos "
+        "Arbetsformedlingen vid Ostra torget. Det ar viktigt att alla far veta vad som hander."
+    )
+    result = normalizer(stripped)
+    for restored in (
+        "e-tjänst,",
+        "sms-påminnelse",
+        "prova-på-dagar",
+        "vård-",
+        "Arbetsförmedlingen",
+        "Östra",
+    ):
+        assert restored in result.text.split(), restored
+    # A word the lexicon lists both as a name and as a common word (Arbetsförmedlingen,
+    # arbetsförmedlingen) is one reading, not two that each get half the confidence.
+    change = next(c for c in result.changes if c.original == "Arbetsformedlingen")
+    assert change.applied and change.confidence > 0.9
+
+
 def test_mojibake_is_repaired_exactly(normalizer: Normalizer) -> None:
     for path in TRUTHS:
         truth = path.read_text(encoding="utf-8")

@@ -211,17 +211,18 @@ class WordFixer:
     def _fix_token(self, flat: list[_Token], index: int, changes: list[Change]) -> None:
         token = flat[index]
         core = token.core
-        if self._cache.get(core, False) is None:
-            return  # the fast path: nothing else this word could be
+        pieces = "-" in core or "/" in core
+        if not pieces and self._cache.get(core, False) is None:
+            return  # the fast path: nothing else this word could be (its parts may be)
         left = _neighbour(flat, index, -1)
         sentence_start = left is None or token.after_boundary
         # Only words the context model weighs need more of their neighbours.
-        if self._contextual(core) or "-" in core or "/" in core:
+        if pieces or self._contextual(core):
             left2 = _neighbour(flat, index, -2) if left is not None else None
             right = _neighbour(flat, index, +1)
         else:
             left2 = right = None
-        if "-" not in core and "/" not in core:
+        if not pieces:
             new = self._fix_piece(
                 core,
                 token.line,
@@ -379,16 +380,16 @@ class WordFixer:
             and word[1:].islower()
             and self.p_glyph >= self.settings.glyph_damage_min
         )
+        # Readings that print the same once given the word's case (östra, Östra) are one
+        # reading: their probabilities add up, or each would look half as likely as it is.
+        shown: dict[str, float] = {}
+        for text, score in scored.items():
+            if not (misread_capital and text[:1] in "åäö" and fold(text) == fold(lower)):
+                text = _match_case(text, word)
+            before = shown.get(text)
+            shown[text] = score if before is None else _logaddexp(before, score)
         ranked = sorted(
-            (
-                _Candidate(
-                    text
-                    if misread_capital and text[:1] in "åäö" and fold(text) == fold(lower)
-                    else _match_case(text, word),
-                    score,
-                )
-                for text, score in scored.items()
-            ),
+            (_Candidate(text, score) for text, score in shown.items()),
             key=lambda c: (-c.score, c.text),
         )
         if ranked and ranked[0].text.lower() == lower:
@@ -914,6 +915,12 @@ def _analyse(raw: str) -> tuple[str, str, str, str, bool]:
 
 
 _ENDS = (".", "!", "?", ":")
+
+
+def _logaddexp(a: float, b: float) -> float:
+    """log(exp(a) + exp(b)), without overflow."""
+    top = max(a, b)
+    return top + math.log(math.exp(a - top) + math.exp(b - top))
 
 
 def _tokens(lines: list[str]) -> Iterator[_Token]:
