@@ -100,6 +100,7 @@ def test_mojibake_is_repaired_exactly(normalizer: Normalizer) -> None:
             "Kontakta socialförvaltningen om lösningar.",
         ),
         ("Om du &r intresserad kan du s0ka.", "Om du är intresserad kan du söka."),
+        ("Vi mötte kamratsto6djarna i går.", "Vi mötte kamratstödjarna i går."),
         ("Vibehover veta vad andra gor.", "Vi behöver veta vad andra gör."),
         ("Detfinns manga idéer.", "Det finns många idéer."),
         ("Klarspraksgruppen granskar texter.", "Klarspråksgruppen granskar texter."),

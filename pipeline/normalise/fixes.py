@@ -90,6 +90,9 @@ _BROKEN_WORD_DASH = re.compile(r"(?<=[^\W\d_])-+[ \t]*\n([ \t]*)-[ \t]?(?=[a-zå
 _LINE_START_DASH = re.compile(r"^([ \t]*)-(?=[a-zåäö]{2})", re.MULTILINE)
 # ... and a full stop or comma after a line-end hyphen (Solro-. / sen).
 _HYPHEN_SPECK = re.compile(r"(?<=[^\W\d_]-)[.,'`]+(?=[ \t]*$)", re.MULTILINE)
+# An underscore between two words is a speck for the space (bor_hos), except in an
+# address, where it is part of the name (first_last@exempel.se, /var_finns/).
+_GLUED_UNDERSCORE = re.compile(r"(?<![\w@/.:])[^\W\d_]+(?:_+[^\W\d_]+)+(?![\w@/.:])")
 
 
 def remove_specks(text: str) -> str:
@@ -116,10 +119,16 @@ def remove_specks(text: str) -> str:
     november, AMF-
     dagen, Solro-
     sen
+
+    An underscore between words stands for a space, except in an address:
+
+    >>> remove_specks("hon bor_hos honom, skriv till anna_berg@exempel.se")
+    'hon bor hos honom, skriv till anna_berg@exempel.se'
     """
     text = _BROKEN_WORD_DASH.sub(r"-\n\1", text)
     text = _LINE_START_DASH.sub(r"\1", text)
     text = _HYPHEN_SPECK.sub("", text)
+    text = _GLUED_UNDERSCORE.sub(lambda m: re.sub("_+", " ", m.group()), text)
     text = _SPECK.sub("", text)
     text = _TRAILING_DASH.sub("", text)
     text = _MARKS_ONLY.sub("", text)
