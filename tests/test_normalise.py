@@ -101,6 +101,10 @@ def test_mojibake_is_repaired_exactly(normalizer: Normalizer) -> None:
         ),
         ("Om du &r intresserad kan du s0ka.", "Om du är intresserad kan du söka."),
         ("Vi mötte kamratsto6djarna i går.", "Vi mötte kamratstödjarna i går."),
+        (
+            "Stadens volontdrcenter/kontaktcenter har som uppgift att hjalpa.",
+            "Stadens volontärcenter/kontaktcenter har som uppgift att hjälpa.",
+        ),
         ("Vibehover veta vad andra gor.", "Vi behöver veta vad andra gör."),
         ("Detfinns manga idéer.", "Det finns många idéer."),
         ("Klarspraksgruppen granskar texter.", "Klarspråksgruppen granskar texter."),

@@ -211,18 +211,18 @@ class WordFixer:
     def _fix_token(self, flat: list[_Token], index: int, changes: list[Change]) -> None:
         token = flat[index]
         core = token.core
-        pieces = "-" in core or "/" in core
-        if not pieces and self._cache.get(core, False) is None:
+        compound = "-" in core or "/" in core
+        if not compound and self._cache.get(core, False) is None:
             return  # the fast path: nothing else this word could be (its parts may be)
         left = _neighbour(flat, index, -1)
         sentence_start = left is None or token.after_boundary
         # Only words the context model weighs need more of their neighbours.
-        if pieces or self._contextual(core):
+        if compound or self._contextual(core):
             left2 = _neighbour(flat, index, -2) if left is not None else None
             right = _neighbour(flat, index, +1)
         else:
             left2 = right = None
-        if not pieces:
+        if not compound:
             new = self._fix_piece(
                 core,
                 token.line,
@@ -865,7 +865,7 @@ class _Token:
 
 _SPLIT = re.compile(
     r"^(?P<prefix>[\"'“”‘’«»(\[{*_]*?)"
-    r"(?P<core>[|\[]?[^\W_][\w&|\[\]'’-]*?|[&|\[][\w&|\[]*?)?"
+    r"(?P<core>[|\[]?[^\W_][\w&|\[\]'’/-]*?|[&|\[][\w&|\[]*?)?"
     r"(?P<suffix>[\"'“”‘’«»)\]}*_.,;:!?…]*)$"
 )
 _PROTECTED = re.compile(
